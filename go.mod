@@ -3,8 +3,11 @@ module github.com/pqssl/pqssl
 go 1.26.8
 
 require (
-	github.com/google/go-cmp v0.7.0 // indirect
-	github.com/lib/pq v1.12.3 // indirect
-	github.com/youmark/pkcs8 v0.0.0-20240726163527-a2c0da244d78 // indirect
-	golang.org/x/crypto v0.22.0 // indirect
+	github.com/google/go-cmp v0.7.0
+	github.com/lib/pq v1.12.3
+	github.com/youmark/pkcs8 v0.0.0-20240726163527-a2c0da244d78
+	golang.org/x/crypto v0.22.0
+	golang.org/x/text v0.14.0
 )
+
+require golang.org/x/sys v0.19.0 // indirect

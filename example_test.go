@@ -1,0 +1,89 @@
+package pqssl_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log"
+	"os"
+
+	"github.com/lib/pq"
+	"github.com/pqssl/pqssl"
+)
+
+// Open a database handle through the "pqssl" driver, exactly as with lib/pq's
+// "postgres" driver. The certificate is verified as libpq's verify-full does,
+// so a server certificate that names the host only in its Common Name is
+// accepted, and an encrypted client key is decrypted with sslpassword.
+func Example() {
+	db, err := sql.Open("pqssl", "host=db.example.com dbname=app user=app "+
+		"sslmode=verify-full sslrootcert=/etc/app/root.crt "+
+		"sslcert=/etc/app/client.crt sslkey=/etc/app/client.key sslpassword='key passphrase'")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+
+	var version string
+	if err := db.QueryRow("select version from pg_stat_ssl where pid = pg_backend_pid()").Scan(&version); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("connected with", version)
+}
+
+// A Connector parses the connection string once and reports configuration
+// errors at once; sql.OpenDB turns it into a pool.
+func ExampleNewConnector() {
+	c, err := pqssl.NewConnector("postgresql://app@db.example.com/app?sslmode=verify-full")
+	if err != nil {
+		log.Fatal(err)
+	}
+	db := sql.OpenDB(c)
+	defer db.Close()
+
+	// Connections are lib/pq's own, so lib/pq's helpers keep working.
+	var ids []int64
+	if err := db.QueryRow("select array[1, 2, 3]").Scan(pq.Array(&ids)); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// The passphrase of an encrypted client key can come from a function instead
+// of the connection string. The key is decrypted once and kept until the key
+// file changes.
+func ExampleWithSSLPasswordFunc() {
+	c, err := pqssl.NewConnector("host=db.example.com user=app sslmode=verify-full sslkey=/etc/app/client.key",
+		pqssl.WithSSLPasswordFunc(func(ctx context.Context, keyFile string) (string, error) {
+			return os.Getenv("APP_KEY_PASSPHRASE"), nil
+		}))
+	if err != nil {
+		log.Fatal(err)
+	}
+	db := sql.OpenDB(c)
+	defer db.Close()
+}
+
+// Verification failures are typed errors.
+func ExampleHostnameError() {
+	db, err := sql.Open("pqssl", "host=db.example.com sslmode=verify-full")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+	err = db.Ping()
+	var herr *pqssl.HostnameError
+	if errors.As(err, &herr) {
+		fmt.Println("certificate names", herr.Names, "do not include", herr.Host)
+	}
+}
+
+// Invalid settings are reported by NewConnector, naming the parameter.
+func ExampleParameterError() {
+	_, err := pqssl.NewConnector("host=db.example.com sslmode=verify-fulll")
+	var perr *pqssl.ParameterError
+	if errors.As(err, &perr) {
+		fmt.Println(perr.Name)
+	}
+	// Output: sslmode
+}

@@ -1,0 +1,7 @@
+//go:build !unix
+
+package pqssl
+
+import "os"
+
+func fileIdentity(os.FileInfo) (dev, ino uint64) { return 0, 0 }

@@ -1,0 +1,317 @@
+package pqssl
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"time"
+)
+
+// encryption is what one connection attempt does about TLS.
+type encryption int
+
+const (
+	encPlain      encryption = iota // no SSLRequest
+	encTLS                          // SSLRequest; TLS or fail
+	encTLSOrPlain                   // SSLRequest; plaintext on the same socket if the server answers 'N'
+)
+
+// sslRequestCode is the protocol's SSLRequest code (1234 << 16 | 5679).
+const sslRequestCode = 80877103
+
+// Errors of the SSLRequest exchange, with libpq's texts.
+var (
+	// ErrSSLNotSupported reports that the server answered the SSLRequest
+	// with 'N' under an sslmode that requires TLS.
+	ErrSSLNotSupported = errors.New("pqssl: server does not support SSL, but SSL was required")
+
+	// ErrSSLErrorResponse reports that the server answered the SSLRequest
+	// with an ErrorResponse. Its text is not shown: nothing a server sends
+	// before the TLS handshake can be trusted.
+	ErrSSLErrorResponse = errors.New("pqssl: server sent an error response during SSL exchange")
+
+	// ErrUnencryptedData reports bytes that arrived after the server's 'S'
+	// and before the TLS handshake (CVE-2021-23222). They are never read as
+	// protocol data.
+	ErrUnencryptedData = errors.New("pqssl: received unencrypted data after SSL response")
+
+	// ErrNoClientCertRequested reports, under sslcertmode=require, a server
+	// that did not ask for a client certificate.
+	ErrNoClientCertRequested = errors.New("pqssl: server accepted connection without a valid SSL certificate")
+
+	// ErrALPNNotSelected reports, under sslnegotiation=direct, a server that
+	// did not select the ALPN protocol "postgresql".
+	ErrALPNNotSelected = errors.New(`pqssl: server did not select ALPN protocol "postgresql" with sslnegotiation=direct`)
+)
+
+// An InvalidSSLResponseError reports a byte other than 'S', 'N' or 'E' in
+// answer to the SSLRequest.
+type InvalidSSLResponseError struct {
+	Response byte
+}
+
+func (e *InvalidSSLResponseError) Error() string {
+	return fmt.Sprintf("pqssl: received invalid response to SSL negotiation: %c", e.Response)
+}
+
+// phase is how far a connection attempt got, which decides libpq's
+// fallbacks.
+type phase int
+
+const (
+	phaseDial      phase = iota // TCP or socket connect
+	phaseNegotiate              // SSLRequest and its answer
+	phaseHandshake              // TLS handshake, including verification
+)
+
+// attemptError is an error of the dialer, recording the phase it happened in.
+type attemptError struct {
+	phase   phase
+	timeout bool
+	err     error
+}
+
+func (e *attemptError) Error() string { return e.err.Error() }
+func (e *attemptError) Unwrap() error { return e.err }
+
+// dialer is handed to lib/pq for one connection attempt. lib/pq also uses it
+// to open the connection that carries a CancelRequest, which therefore gets
+// the same encryption as the session it cancels.
+type dialer struct {
+	c    *Connector
+	host hostSpec
+	enc  encryption
+}
+
+func (d *dialer) Dial(network, address string) (net.Conn, error) {
+	return d.DialContext(context.Background(), network, address)
+}
+
+func (d *dialer) DialTimeout(network, address string, timeout time.Duration) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return d.DialContext(ctx, network, address)
+}
+
+// DialContext connects and, unless the attempt is plaintext, negotiates TLS.
+// The context (which lib/pq bounds by connect_timeout) limits the SSLRequest
+// exchange and the handshake as well as the connect.
+func (d *dialer) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	var nd net.Dialer
+	conn, err := nd.DialContext(ctx, network, address)
+	if err != nil {
+		return nil, wrapAttempt(phaseDial, err)
+	}
+	// pqssl answers the server's password requests itself (authConn), so
+	// that channel_binding and the password file work as in libpq.
+	if d.enc == encPlain || network == "unix" {
+		return d.wrapAuth(conn), nil
+	}
+	tc, err := d.negotiate(ctx, conn)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return d.wrapAuth(tc), nil
+}
+
+// negotiate runs the SSLRequest exchange (or, with sslnegotiation=direct,
+// starts TLS at once) and the handshake on conn.
+func (d *dialer) negotiate(ctx context.Context, conn net.Conn) (net.Conn, error) {
+	// A deadline and a cancellation watcher cover the reads below, which a
+	// silent server would otherwise block forever.
+	if dl, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(dl)
+	}
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+
+	cfg := d.c.cfg
+	if cfg.sslnegotiation != "direct" {
+		var req [8]byte
+		binary.BigEndian.PutUint32(req[0:4], 8)
+		binary.BigEndian.PutUint32(req[4:8], sslRequestCode)
+		if _, err := conn.Write(req[:]); err != nil {
+			return nil, wrapAttempt(phaseNegotiate, ctxErr(ctx, err))
+		}
+		// Exactly one byte: anything the server sends after it belongs to
+		// the TLS handshake, never to the PostgreSQL protocol.
+		var resp [1]byte
+		if _, err := io.ReadFull(conn, resp[:]); err != nil {
+			return nil, wrapAttempt(phaseNegotiate, ctxErr(ctx, err))
+		}
+		switch resp[0] {
+		case 'S':
+		case 'N':
+			if d.enc == encTLSOrPlain {
+				if !stop() {
+					return nil, wrapAttempt(phaseNegotiate, ctxErr(ctx, ctx.Err()))
+				}
+				conn.SetDeadline(time.Time{})
+				return conn, nil
+			}
+			return nil, &attemptError{phase: phaseNegotiate, err: ErrSSLNotSupported}
+		case 'E':
+			return nil, &attemptError{phase: phaseNegotiate, err: ErrSSLErrorResponse}
+		default:
+			return nil, &attemptError{phase: phaseNegotiate, err: &InvalidSSLResponseError{Response: resp[0]}}
+		}
+	}
+
+	tc, err := d.handshake(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	if !stop() {
+		return nil, wrapAttempt(phaseHandshake, ctxErr(ctx, ctx.Err()))
+	}
+	conn.SetDeadline(time.Time{})
+	return tc, nil
+}
+
+// handshake runs the TLS handshake with libpq's verification rules.
+func (d *dialer) handshake(ctx context.Context, conn net.Conn) (*tls.Conn, error) {
+	cfg := d.c.cfg
+	// libpq loads the client certificate and key before the handshake,
+	// whether or not the server will ask for them, so a broken key fails
+	// every TLS connection.
+	var clientCert *tls.Certificate
+	if d.c.clientCerts != nil {
+		var err error
+		clientCert, err = d.c.clientCerts.certificate(ctx)
+		if err != nil {
+			return nil, &attemptError{phase: phaseHandshake, err: err}
+		}
+	}
+	// Like libpq, failures to load files count as failures of the TLS
+	// attempt, after which sslmode=prefer tries plaintext.
+	roots, err := d.c.roots.load(cfg.sslmode)
+	if err != nil {
+		return nil, &attemptError{phase: phaseHandshake, err: err}
+	}
+
+	var mu sync.Mutex
+	certRequested := false
+	tcfg := &tls.Config{
+		// Verification is VerifyConnection's, with libpq's rules.
+		InsecureSkipVerify: true,
+		MinVersion:         cfg.sslMinVersion,
+		MaxVersion:         cfg.sslMaxVersion,
+		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			mu.Lock()
+			certRequested = true
+			mu.Unlock()
+			// libpq sends its certificate whenever asked, whatever CA
+			// names the server lists.
+			if clientCert == nil {
+				return &tls.Certificate{}, nil
+			}
+			return clientCert, nil
+		},
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			return verifyServer(cs.PeerCertificates, roots, cfg.sslmode, d.host.host)
+		},
+	}
+	if cfg.sslsni && !isLiteralAddress(d.host.host) {
+		tcfg.ServerName = d.host.host
+	}
+	if cfg.sslnegotiation == "direct" {
+		tcfg.NextProtos = []string{"postgresql"}
+	}
+	if cfg.sslkeylogfile != "" {
+		w, err := openKeyLog(cfg.sslkeylogfile)
+		if err != nil {
+			return nil, &attemptError{phase: phaseHandshake, err: err}
+		}
+		defer w.Close()
+		tcfg.KeyLogWriter = w
+	}
+
+	tc := tls.Client(conn, tcfg)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		var rh tls.RecordHeaderError
+		if errors.As(err, &rh) && cfg.sslnegotiation != "direct" {
+			// The server's first bytes after 'S' were not TLS: bytes it
+			// sent in the clear right after its answer.
+			return nil, &attemptError{phase: phaseNegotiate, err: ErrUnencryptedData}
+		}
+		return nil, wrapAttempt(phaseHandshake, ctxErr(ctx, err))
+	}
+	if cfg.sslnegotiation == "direct" && tc.ConnectionState().NegotiatedProtocol != "postgresql" {
+		return nil, &attemptError{phase: phaseHandshake, err: ErrALPNNotSelected}
+	}
+	mu.Lock()
+	requested := certRequested
+	mu.Unlock()
+	if cfg.sslcertmode == "require" && !requested {
+		return nil, &attemptError{phase: phaseHandshake, err: ErrNoClientCertRequested}
+	}
+	return tc, nil
+}
+
+// verifyServer applies libpq's checks to the server's certificates: the chain
+// whenever a root file was loaded (in every sslmode), the host name under
+// verify-full.
+func verifyServer(peer []*x509.Certificate, roots *trustStore, sslmode, host string) error {
+	if roots == nil {
+		return nil
+	}
+	if len(peer) == 0 {
+		return errors.New("pqssl: server did not send a certificate")
+	}
+	if _, err := roots.verifyChain(peer, time.Now()); err != nil {
+		return err
+	}
+	if sslmode == "verify-full" {
+		return verifyHostname(peer[0], host)
+	}
+	return nil
+}
+
+// isLiteralAddress is libpq's test for a host that gets no SNI: only digits
+// and dots, or a colon anywhere.
+func isLiteralAddress(host string) bool {
+	if strings.Contains(host, ":") {
+		return true
+	}
+	return strings.Trim(host, "0123456789.") == ""
+}
+
+// openKeyLog opens sslkeylogfile for appending, creating it with mode 0600.
+func openKeyLog(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("pqssl: could not open SSL key log file %q: %w", path, err)
+	}
+	return f, nil
+}
+
+// ctxErr prefers the context's verdict over the I/O error it provoked, so a
+// timeout reads as libpq's "timeout expired".
+func ctxErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return fmt.Errorf("pqssl: timeout expired: %w", ctx.Err())
+		}
+		return ctx.Err()
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return fmt.Errorf("pqssl: timeout expired: %w", err)
+	}
+	return err
+}
+
+func wrapAttempt(p phase, err error) *attemptError {
+	var ne net.Error
+	timeout := errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+	return &attemptError{phase: p, timeout: timeout, err: err}
+}
