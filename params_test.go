@@ -1,0 +1,246 @@
+package pqssl
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pqssl/pqssl/internal/fakepg"
+	"github.com/pqssl/pqssl/internal/pgtest"
+	"github.com/pqssl/pqssl/internal/testpki"
+)
+
+// TestSSLCertMode checks sslcertmode (PostgreSQL 16, so the local libpq
+// cannot referee it) against a real server that does or does not ask for a
+// client certificate; the server asks when ssl_ca_file is set.
+func TestSSLCertMode(t *testing.T) {
+	cluster := pgtest.Shared(t)
+	p := getScenarioPKI(t)
+	base := scenario{leaf: "cn-only", client: "chain"}
+	home := base.home(t, p)
+	t.Setenv("HOME", home)
+
+	tests := []struct {
+		name     string
+		asks     bool   // server has ssl_ca_file
+		hba      string // hbaProfiles key
+		mode     string // sslcertmode, "" = not given
+		env      string // PGSSLCERTMODE
+		want     outcome
+		wantIs   error
+		wantText string
+	}{
+		{name: "allow, server asks, cert auth", asks: true, hba: "cert", mode: "allow", want: outTLS},
+		{name: "default, server asks, cert auth", asks: true, hba: "cert", want: outTLS},
+		{name: "require, server asks, cert auth", asks: true, hba: "cert", mode: "require", want: outTLS},
+		{name: "disable, server asks, cert auth", asks: true, hba: "cert", mode: "disable", want: outFail, wantText: "certificate"},
+		{name: "disable, server asks, trust", asks: true, hba: "both", mode: "disable", want: outTLS},
+		{name: "allow, server does not ask", hba: "both", mode: "allow", want: outTLS},
+		{name: "require, server does not ask", hba: "both", mode: "require", want: outFail,
+			wantIs: ErrNoClientCertRequested, wantText: "server accepted connection without a valid SSL certificate"},
+		{name: "PGSSLCERTMODE=require, server does not ask", hba: "both", env: "require", want: outFail,
+			wantIs: ErrNoClientCertRequested},
+		{name: "PGSSLCERTMODE=require, server asks", asks: true, hba: "cert", env: "require", want: outTLS},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := base.serverOptions(p)
+			o.HBA = hbaProfiles[tt.hba]
+			if tt.asks {
+				o.CA = p.clientRoot.CertPEM
+			}
+			if err := cluster.Apply(o); err != nil {
+				t.Fatal(err)
+			}
+			if tt.env != "" {
+				t.Setenv("PGSSLCERTMODE", tt.env)
+			}
+			dsn := fmt.Sprintf("host=localhost hostaddr=127.0.0.1 port=%d user=postgres dbname=postgres sslmode=require", cluster.Port)
+			if tt.mode != "" {
+				dsn += " sslcertmode=" + tt.mode
+			}
+			got, err := connectPqssl(t, dsn)
+			if got != tt.want {
+				t.Fatalf("got %s (%v), want %s", got, err, tt.want)
+			}
+			if tt.wantIs != nil && !errors.Is(err, tt.wantIs) {
+				t.Errorf("error %v is not %v", err, tt.wantIs)
+			}
+			if tt.wantText != "" && !strings.Contains(fmt.Sprint(err), tt.wantText) {
+				t.Errorf("error %v does not contain %q", err, tt.wantText)
+			}
+		})
+	}
+}
+
+// TestSSLRootCertSystem checks sslrootcert=system (PostgreSQL 16) with the
+// system store pointed at the test root through SSL_CERT_FILE, as Go and
+// OpenSSL both honour it.
+func TestSSLRootCertSystem(t *testing.T) {
+	cluster := pgtest.Shared(t)
+	p := getScenarioPKI(t)
+	sc := scenario{leaf: "cn-only"}
+	if err := cluster.Apply(sc.serverOptions(p)); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	t.Setenv("HOME", dir)
+	t.Setenv("SSL_CERT_FILE", testpki.WriteFile(t, filepath.Join(dir, "system.pem"), p.rootA.CertPEM, 0o644))
+	t.Setenv("SSL_CERT_DIR", filepath.Join(dir, "nonexistent"))
+
+	dsn := fmt.Sprintf("host=%%s hostaddr=127.0.0.1 port=%d user=postgres dbname=postgres sslrootcert=system", cluster.Port)
+	if got, err := connectPqssl(t, fmt.Sprintf(dsn, "localhost")); got != outTLS {
+		t.Errorf("default sslmode with sslrootcert=system: %s (%v), want tls", got, err)
+	}
+	// The default sslmode is verify-full: the host name is checked.
+	got, err := connectPqssl(t, fmt.Sprintf(dsn, "other.test"))
+	var herr *HostnameError
+	if got != outFail || !errors.As(err, &herr) {
+		t.Errorf("wrong host with sslrootcert=system: %s (%v), want a HostnameError", got, err)
+	}
+	if got, err := connectPqssl(t, fmt.Sprintf(dsn, "localhost")+" sslmode=verify-full"); got != outTLS {
+		t.Errorf("explicit verify-full: %s (%v)", got, err)
+	}
+	for _, mode := range []string{"disable", "allow", "prefer", "require", "verify-ca"} {
+		_, err := NewConnector(fmt.Sprintf(dsn, "localhost") + " sslmode=" + mode)
+		want := fmt.Sprintf(`weak sslmode "%s" may not be used with sslrootcert=system (use "verify-full")`, mode)
+		var perr *ParameterError
+		if !errors.As(err, &perr) || !strings.Contains(err.Error(), want) {
+			t.Errorf("sslmode=%s with sslrootcert=system: %v, want ParameterError %q", mode, err, want)
+		}
+	}
+	// A system store without the server's root rejects it.
+	t.Setenv("SSL_CERT_FILE", testpki.WriteFile(t, filepath.Join(dir, "other.pem"), p.rootB.CertPEM, 0o644))
+	var verr *CertificateVerifyError
+	if got, err := connectPqssl(t, fmt.Sprintf(dsn, "localhost")); got != outFail || !errors.As(err, &verr) {
+		t.Errorf("system store without the root: %s (%v), want a CertificateVerifyError", got, err)
+	}
+}
+
+// TestDirectNegotiation checks sslnegotiation=direct (PostgreSQL 17)
+// against an in-process TLS server, since the local server predates it.
+func TestDirectNegotiation(t *testing.T) {
+	t.Setenv("HOME", t.TempDir())
+	srvTLS := fakeServerTLS(t)
+	serve := func(protos []string) func(*fakepg.Conn) {
+		return func(c *fakepg.Conn) {
+			cfg := srvTLS.Clone()
+			cfg.NextProtos = protos
+			fakepg.ServeTLS(c, cfg, "direct")
+		}
+	}
+	tests := []struct {
+		name    string
+		protos  []string
+		mode    string
+		wantErr string
+		wantIs  error
+	}{
+		{name: "ALPN selected", protos: []string{"postgresql"}, mode: "require"},
+		{name: "ALPN selected, verify-ca", protos: []string{"postgresql"}, mode: "verify-ca", wantErr: "root certificate file"},
+		{name: "ALPN missing", protos: nil, mode: "require", wantErr: "ALPN", wantIs: ErrALPNNotSelected},
+		{name: "other protocol only", protos: []string{"http/1.1"}, mode: "require", wantErr: "no application protocol"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := fakepg.Start(t, serve(tt.protos))
+			dsn := fmt.Sprintf("host=localhost hostaddr=127.0.0.1 port=%d user=u dbname=d sslnegotiation=direct sslmode=%s", srv.Port(), tt.mode)
+			c, err := NewConnector(dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			cn, err := c.Connect(ctx)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("Connect: %v", err)
+				}
+				cn.Close()
+			} else if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("Connect: %v, want error containing %q", err, tt.wantErr)
+			}
+			if tt.wantIs != nil && !errors.Is(err, tt.wantIs) {
+				t.Errorf("errors.Is(%v, %v) = false", err, tt.wantIs)
+			}
+			srv.Close()
+			for i, sc := range srv.Conns() {
+				if got := sc.Received(); len(got) > 0 && got[0] != 0x16 {
+					t.Errorf("connection %d: first byte %#x is not a TLS handshake record", i, got[0])
+				}
+			}
+		})
+	}
+	for _, mode := range []string{"disable", "allow", "prefer"} {
+		_, err := NewConnector("host=localhost sslnegotiation=direct sslmode=" + mode)
+		var perr *ParameterError
+		if !errors.As(err, &perr) || !strings.Contains(err.Error(), fmt.Sprintf(`weak sslmode "%s" may not be used with sslnegotiation=direct`, mode)) {
+			t.Errorf("sslnegotiation=direct with sslmode=%s: %v", mode, err)
+		}
+	}
+	t.Setenv("PGSSLNEGOTIATION", "direct")
+	if _, err := NewConnector("host=localhost sslmode=prefer"); err == nil {
+		t.Error("PGSSLNEGOTIATION=direct with sslmode=prefer was accepted")
+	}
+}
+
+// TestSSLKeyLogFile checks that sslkeylogfile receives NSS key log lines and
+// is created with mode 0600.
+func TestSSLKeyLogFile(t *testing.T) {
+	cluster := pgtest.Shared(t)
+	p := getScenarioPKI(t)
+	if err := cluster.Apply(scenario{leaf: "cn-only"}.serverOptions(p)); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	t.Setenv("HOME", dir)
+	logFile := filepath.Join(dir, "keys.log")
+	for i, maxVersion := range []string{"TLSv1.3", "TLSv1.2"} {
+		dsn := fmt.Sprintf("host=localhost hostaddr=127.0.0.1 port=%d user=postgres dbname=postgres sslmode=require "+
+			"ssl_max_protocol_version=%s sslkeylogfile=%s", cluster.Port, maxVersion, logFile)
+		if got, err := connectPqssl(t, dsn); got != outTLS {
+			t.Fatalf("%s: %s (%v)", maxVersion, got, err)
+		}
+		fi, err := os.Stat(logFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("key log file mode %v, want 0600", fi.Mode().Perm())
+		}
+		f, err := os.Open(logFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		labels := map[string]int{}
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			fields := strings.Fields(sc.Text())
+			if len(fields) != 3 {
+				t.Errorf("malformed key log line %q", sc.Text())
+				continue
+			}
+			labels[fields[0]]++
+		}
+		f.Close()
+		if labels["CLIENT_TRAFFIC_SECRET_0"] != 1 {
+			t.Errorf("after connection %d: %d TLS 1.3 traffic secrets, want 1 (labels %v)", i+1, labels["CLIENT_TRAFFIC_SECRET_0"], labels)
+		}
+		if i == 1 && labels["CLIENT_RANDOM"] != 1 {
+			t.Errorf("after the TLS 1.2 connection: %d CLIENT_RANDOM lines, want 1 (labels %v)", labels["CLIENT_RANDOM"], labels)
+		}
+	}
+	if _, err := connectPqssl(t, fmt.Sprintf("host=localhost hostaddr=127.0.0.1 port=%d user=postgres dbname=postgres sslmode=require sslkeylogfile=%s",
+		cluster.Port, filepath.Join(dir, "missing", "keys.log"))); err == nil || !strings.Contains(err.Error(), "key log") {
+		t.Errorf("unwritable sslkeylogfile: %v, want an error naming the key log file", err)
+	}
+}
+
+var _ = tls.VersionTLS13
