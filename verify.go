@@ -23,10 +23,12 @@ package pqssl
 // Known differences from OpenSSL, all in corners PostgreSQL deployments do
 // not reach in practice:
 //   - Certificates that crypto/x509 cannot parse never get here: crypto/tls
-//     rejects them during the handshake. Among them: negative serial numbers
-//     (unless GODEBUG=x509negativeserial=1), iPAddress names that are not 4
-//     or 16 bytes long, explicit elliptic curve parameters, malformed or
-//     duplicate extensions.
+//     rejects them during the handshake, and in a root file they are an
+//     error. Among them: negative serial numbers (unless
+//     GODEBUG=x509negativeserial=1), iPAddress names that are not 4 or 16
+//     bytes long, explicit elliptic curve parameters, malformed or duplicate
+//     extensions, key identifier extensions marked critical (which OpenSSL
+//     rejects too, as unhandled critical extensions).
 //   - DSA, Ed448 and other algorithms crypto/x509 cannot verify fail, with
 //     a signature or key strength error, where OpenSSL might succeed.
 //   - Extensions OpenSSL flags as invalid (EXFLAG_INVALID) are not modelled.
@@ -35,6 +37,11 @@ package pqssl
 //   - The system trust store (sslrootcert=system) is read eagerly from a
 //     fixed list of locations instead of from OpenSSL's compiled-in
 //     OPENSSLDIR.
+//   - Root files: the texts for malformed PEM and DER follow OpenSSL for
+//     the common cases (measured with libpq 15), not for every malformation;
+//     private keys in the file are skipped without being parsed; a file
+//     that cannot be read gets the system's reason where libpq 15 prints an
+//     empty one.
 
 import (
 	"bytes"
@@ -96,6 +103,7 @@ type HostnameError struct {
 	Err error
 }
 
+// Error returns libpq's message for the failure.
 func (e *HostnameError) Error() string {
 	switch {
 	case e.Err != nil:
@@ -115,6 +123,7 @@ func (e *HostnameError) Error() string {
 		e.Names[0], len(e.Names)-1, other, e.Host)
 }
 
+// Unwrap returns Err.
 func (e *HostnameError) Unwrap() error { return e.Err }
 
 // VerifyReason says why a certificate chain was rejected. The values are
@@ -229,10 +238,12 @@ type CertificateVerifyError struct {
 	Err error
 }
 
+// Error returns "certificate verify failed: " and the reason.
 func (e *CertificateVerifyError) Error() string {
 	return "certificate verify failed: " + e.Reason.String()
 }
 
+// Unwrap returns Err.
 func (e *CertificateVerifyError) Unwrap() error { return e.Err }
 
 // RootCertError reports that the root certificate file (sslrootcert) could
@@ -251,6 +262,7 @@ type RootCertError struct {
 	Err error
 }
 
+// Error returns libpq's message for the failure.
 func (e *RootCertError) Error() string {
 	if e.Path == "" {
 		return "could not read root certificate from sslrootcert (inline): " + e.Reason
@@ -258,6 +270,7 @@ func (e *RootCertError) Error() string {
 	return fmt.Sprintf("could not read root certificate file %q: %s", e.Path, e.Reason)
 }
 
+// Unwrap returns Err.
 func (e *RootCertError) Unwrap() error { return e.Err }
 
 // ---------------------------------------------------------------------------
@@ -490,15 +503,16 @@ func parseStoreCert(der []byte, trusted bool) (*certInfo, string, error) {
 	}
 	cert, err := x509.ParseCertificate(certDER)
 	if err != nil {
-		// OpenSSL's most common text for a structurally bad certificate;
-		// crypto/x509's own message is kept in Err.
-		return nil, "wrong tag", err
+		// Where OpenSSL would name an ASN.1 problem ("wrong tag" mostly),
+		// or would accept the certificate (a negative serial number),
+		// crypto/x509's own explanation is the more useful one.
+		return nil, err.Error(), err
 	}
 	ci := newCertInfo(cert)
 	if rest := der[len(certDER):]; trusted && len(rest) > 0 {
 		var aux certAux
 		if _, err := asn1.Unmarshal(rest, &aux); err != nil {
-			return nil, "wrong tag", err
+			return nil, "wrong tag", err // what OpenSSL says of a bad X509_CERT_AUX
 		}
 		ci.aux = &aux
 	}
@@ -640,7 +654,6 @@ var (
 	oidEmailAddress         = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 1}
 	oidEKUServerAuth        = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 1}
 	oidEKUAny               = asn1.ObjectIdentifier{2, 5, 29, 37, 0}
-	oidSmtpUTF8Mailbox      = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 8, 9}
 	supportedCriticalExtIDs = []asn1.ObjectIdentifier{
 		// OpenSSL's X509_supported_extension list: a critical extension
 		// outside it makes the certificate unacceptable. Note that the key
@@ -652,10 +665,10 @@ var (
 		{2, 5, 29, 32}, // certificatePolicies
 		{2, 5, 29, 31}, // cRLDistributionPoints
 		oidExtKeyUsage,
-		{1, 3, 6, 1, 5, 5, 7, 1, 7},      // sbgp-ipAddrBlock
-		{1, 3, 6, 1, 5, 5, 7, 1, 8},      // sbgp-autonomousSysNum
-		{1, 3, 6, 1, 5, 5, 7, 48, 1, 5},  // id-pkix-OCSP-noCheck
-		{2, 5, 29, 36},                   // policyConstraints
+		{1, 3, 6, 1, 5, 5, 7, 1, 7},     // sbgp-ipAddrBlock
+		{1, 3, 6, 1, 5, 5, 7, 1, 8},     // sbgp-autonomousSysNum
+		{1, 3, 6, 1, 5, 5, 7, 48, 1, 5}, // id-pkix-OCSP-noCheck
+		{2, 5, 29, 36},                  // policyConstraints
 		oidProxyCertInfo,
 		oidNameConstraints,
 		{2, 5, 29, 33}, // policyMappings
@@ -1519,8 +1532,9 @@ func keySecurityBits(pub any) int {
 }
 
 // ifcSecurityBits estimates the strength of an RSA modulus of n bits as
-// OpenSSL 3.0 does: fixed values for the sizes SP 800-56B lists, otherwise
-// the general number field sieve estimate rounded to a multiple of 8.
+// OpenSSL 3.0 does: fixed values for the sizes SP 800-56B and FIPS 140-2
+// list, otherwise the general number field sieve estimate rounded to a
+// multiple of 8 and capped so that it never exceeds the next listed size.
 func ifcSecurityBits(n int) int {
 	switch n {
 	case 2048:
@@ -1531,8 +1545,12 @@ func ifcSecurityBits(n int) int {
 		return 152
 	case 6144:
 		return 176
+	case 7680:
+		return 192
 	case 8192:
 		return 200
+	case 15360:
+		return 256
 	}
 	if n >= 687737 {
 		return 1200
@@ -1540,10 +1558,17 @@ func ifcSecurityBits(n int) int {
 	if n < 8 {
 		return 0
 	}
+	limit := 1200
+	switch {
+	case n <= 7680:
+		limit = 192
+	case n <= 15360:
+		limit = 256
+	}
 	x := float64(n) * math.Ln2
 	lx := math.Log(x)
 	y := int((1.923*math.Cbrt(x*lx*lx) - 4.690) / math.Ln2)
-	return (y + 4) &^ 7
+	return min((y+4)&^7, limit)
 }
 
 // sigSecurityBits is the strength OpenSSL assigns to a certificate's
@@ -1875,9 +1900,10 @@ func (v *verifier) checkAuthLevel() error {
 	return nil
 }
 
-// checkRevocation is where OpenSSL checks revocation (check_revocation),
-// between the extension checks and the signature checks. Revocation
-// checking is not configured in this store, so every chain passes.
+// checkRevocation is the place of OpenSSL's check_revocation: after the
+// extension and strength checks, before signatures and validity periods,
+// with the whole chain (v.chain) known. A store without CRL checking
+// accepts every chain here.
 func (v *verifier) checkRevocation() error {
 	return nil
 }
