@@ -25,6 +25,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strconv"
 
 	"github.com/lib/pq"
@@ -273,12 +274,15 @@ func (c *Connector) attempt(ctx context.Context, h hostSpec, enc encryption) (dr
 func (c *Connector) pqConfig(h hostSpec) pq.Config {
 	cfg := c.cfg
 	pc := pq.Config{
-		Host:                        h.host,
-		Port:                        h.port,
-		Database:                    cfg.dbname,
-		User:                        cfg.user,
-		Password:                    cfg.password,
-		Passfile:                    cfg.passfile,
+		Host:     h.host,
+		Port:     h.port,
+		Database: cfg.dbname,
+		User:     cfg.user,
+		Password: cfg.password,
+		// pqssl answers password requests itself (see authConn), from
+		// the password file as libpq reads it; a path that cannot exist
+		// keeps lib/pq from reading ~/.pgpass by its own rules.
+		Passfile:                    filepath.Join(os.DevNull, "pgpass"),
 		Options:                     cfg.options,
 		ApplicationName:             cfg.applicationName,
 		SSLMode:                     pq.SSLModeDisable,

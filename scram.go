@@ -47,6 +47,7 @@ type ChannelBindingError struct {
 	Reason string
 }
 
+// Error returns the reason, prefixed with "pqssl: ".
 func (e *ChannelBindingError) Error() string { return "pqssl: " + e.Reason }
 
 // An AuthError reports an authentication exchange that pqssl abandoned
@@ -60,6 +61,7 @@ type AuthError struct {
 	Reason string
 }
 
+// Error returns the reason, prefixed with "pqssl: ".
 func (e *AuthError) Error() string { return "pqssl: " + e.Reason }
 
 // Authentication request codes of the AuthenticationRequest ('R') message.

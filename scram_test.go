@@ -1,0 +1,1236 @@
+package pqssl
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/md5"
+	"crypto/pbkdf2"
+	"crypto/sha256"
+	"crypto/sha3"
+	"crypto/sha512"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"database/sql"
+	"encoding/asn1"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lib/pq"
+	"github.com/pqssl/pqssl/internal/fakepg"
+	"github.com/pqssl/pqssl/internal/pgtest"
+	"github.com/pqssl/pqssl/internal/testpki"
+)
+
+// traceAuth records how every session authenticates until the test ends.
+// Tests that use it must not run in parallel.
+func traceAuth(t *testing.T) func() []authOutcome {
+	t.Helper()
+	var mu sync.Mutex
+	var got []authOutcome
+	f := func(o authOutcome) {
+		mu.Lock()
+		got = append(got, o)
+		mu.Unlock()
+	}
+	if !authTrace.CompareAndSwap(nil, &f) {
+		t.Fatal("authTrace is already in use")
+	}
+	t.Cleanup(func() { authTrace.Store(nil) })
+	return func() []authOutcome {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]authOutcome(nil), got...)
+	}
+}
+
+// cbConnect opens a session through pqssl with dsn and runs a query on it.
+func cbConnect(t *testing.T, dsn string) error {
+	t.Helper()
+	c, err := NewConnector(dsn)
+	if err != nil {
+		return err
+	}
+	db := sql.OpenDB(c)
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var s string
+	return db.QueryRowContext(ctx, "select 'ok'").Scan(&s)
+}
+
+func TestSCRAMClientRFC7677(t *testing.T) {
+	// The example exchange of RFC 7677, section 3.
+	s, err := newSCRAMClient(mechSCRAM, "n,,", nil, "pencil", func() bool { return false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.clientNonce = "rOprNGfwEbeRWgbNEkqO"
+	s.clientFirstBare = "n=user,r=rOprNGfwEbeRWgbNEkqO"
+	final, done, err := s.exchange([]byte("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"))
+	if err != nil || done {
+		t.Fatalf("server-first: done %v, err %v", done, err)
+	}
+	want := "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="
+	if string(final) != want {
+		t.Errorf("client-final = %q\nwant           %q", final, want)
+	}
+	if _, done, err = s.exchange([]byte("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")); err != nil || !done {
+		t.Fatalf("server-final: done %v, err %v", done, err)
+	}
+	if s.bound() {
+		t.Error("bound() with SCRAM-SHA-256")
+	}
+}
+
+func TestSCRAMClientErrors(t *testing.T) {
+	const nonce = "rOprNGfwEbeRWgbNEkqO"
+	const goodFirst = "r=" + nonce + "srv,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"
+	tests := []struct {
+		name  string
+		first string // server-first-message
+		final string // server-final-message, when first is accepted
+		want  string // AuthError.Reason
+	}{
+		{"empty", "", "", "malformed SCRAM message (empty message)"},
+		{"NUL", "r=" + nonce + "\x00,s=QQ==,i=1", "", "malformed SCRAM message (length mismatch)"},
+		{"no nonce", "s=QQ==,i=1", "", `malformed SCRAM message (attribute "r" expected)`},
+		{"no equals", "r" + nonce, "", `malformed SCRAM message (expected character "=" for attribute "r")`},
+		{"nonce mismatch", "r=xOprNGfwEbeRWgbNEkqOsrv,s=QQ==,i=1", "", "invalid SCRAM response (nonce mismatch)"},
+		{"short nonce", "r=rOpr,s=QQ==,i=1", "", "invalid SCRAM response (nonce mismatch)"},
+		{"bad salt", "r=" + nonce + ",s=!!,i=1", "", "malformed SCRAM message (invalid salt)"},
+		{"salt with line break", "r=" + nonce + ",s=QQ\n==,i=1", "", "malformed SCRAM message (invalid salt)"},
+		{"no iterations", "r=" + nonce + ",s=QQ==", "", `malformed SCRAM message (attribute "i" expected)`},
+		{"zero iterations", "r=" + nonce + ",s=QQ==,i=0", "", "malformed SCRAM message (invalid iteration count)"},
+		{"negative iterations", "r=" + nonce + ",s=QQ==,i=-5", "", "malformed SCRAM message (invalid iteration count)"},
+		{"iterations with trailing text", "r=" + nonce + ",s=QQ==,i=12x", "", "malformed SCRAM message (invalid iteration count)"},
+		{"iterations beyond int", "r=" + nonce + ",s=QQ==,i=2147483648", "", "malformed SCRAM message (invalid iteration count)"},
+		{"server error", goodFirst, "e=other-error", "error received from server in SCRAM exchange: other-error"},
+		{"no signature", goodFirst, "x=abc", `malformed SCRAM message (attribute "v" expected)`},
+		{"short signature", goodFirst, "v=QQ==", "malformed SCRAM message (invalid server signature)"},
+		{"wrong signature", goodFirst, "v=" + base64.StdEncoding.EncodeToString(make([]byte, 32)), "incorrect server signature"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := newSCRAMClient(mechSCRAM, "n,,", nil, "pencil", func() bool { return false })
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.clientNonce = nonce
+			s.clientFirstBare = "n=,r=" + nonce
+			_, _, err = s.exchange([]byte(tt.first))
+			if err == nil {
+				_, _, err = s.exchange([]byte(tt.final))
+			}
+			var ae *AuthError
+			if !errors.As(err, &ae) || ae.Reason != tt.want {
+				t.Fatalf("error %v, want AuthError %q", err, tt.want)
+			}
+			if s.bound() {
+				t.Error("bound() after a failed exchange")
+			}
+		})
+	}
+
+	// libpq accepts leading space and a plus sign in the iteration count,
+	// and ignores text after the last attribute.
+	s, _ := newSCRAMClient(mechSCRAM, "n,,", nil, "pencil", func() bool { return false })
+	s.clientNonce, s.clientFirstBare = nonce, "n=,r="+nonce
+	if _, _, err := s.exchange([]byte("r=" + nonce + ",s=QQ==,i= +3,extra=1")); err != nil {
+		t.Errorf("lenient server-first refused: %v", err)
+	}
+	if _, _, err := s.exchange(nil); err == nil {
+		t.Error("empty server-final accepted")
+	}
+}
+
+func TestSCRAMSaltHonoursDeadline(t *testing.T) {
+	s, _ := newSCRAMClient(mechSCRAM, "n,,", nil, "pw", func() bool { return true })
+	start := time.Now()
+	_, err := s.salt([]byte("salt"), 1<<30)
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("err = %v, want a deadline error", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("took %v to notice the deadline", d)
+	}
+}
+
+func TestSASLPrep(t *testing.T) {
+	// Expected values follow PostgreSQL's pg_saslprep; TestSASLPrepServer
+	// checks some of them against a real server.
+	tests := []struct {
+		name, in, want string
+	}{
+		{"ASCII", "pencil", "pencil"},
+		{"ASCII controls untouched", "a\tb\x01", "a\tb\x01"},
+		{"empty", "", ""},
+		{"precomposed", "pässwörd", "pässwörd"},
+		{"decomposed", "pa\u0308ssword", "pässword"},
+		{"fullwidth", "ｐａｓｓ１", "pass1"},
+		{"ligature", "\ufb01x", "fix"},
+		{"roman numeral", "I\u2168", "IIX"},
+		{"non-ASCII space", "a\u00a0b\u3000c", "a b c"},
+		{"mapped to nothing", "a\u00adb\u200cc\ufeff", "abc"},
+		// U+200B is both a space and mapped to nothing; the space wins.
+		{"zero width space", "a\u200bb", "a b"},
+		{"only mapped to nothing", "\u00ad\u200c", "\u00ad\u200c"},
+		{"prohibited control", "a\u0080b", "a\u0080b"},
+		{"private use", "a\ue000b", "a\ue000b"},
+		// PostgreSQL checks before normalising: U+0340 is prohibited even
+		// though its normal form, U+0300, is not.
+		{"prohibited before normalisation", "a\u0340", "a\u0340"},
+		{"unassigned in Unicode 3.2", "a\u0221é", "a\u0221é"},
+		{"invalid UTF-8", "p\xffé", "p\xffé"},
+		{"RandAL only", "\u05d0\u05d1", "\u05d0\u05d1"},
+		{"RandAL with L", "\u05d0a\u05d1", "\u05d0a\u05d1"},
+		{"RandAL not last", "\u05d01", "\u05d01"},
+		{"RandAL with neutral inside", "\u05d01\u05d1", "\u05d01\u05d1"},
+		{"Hangul jamo", "\u1100\u1161\u11a8", "\uac01"},
+		{"supplementary starter", "\U0001d041\u0300", "\U0001d041\u0300"},
+		{"blocked by backward-combining starter", "a\u0b56\u0334\u0301", "a\u0b56\u0334\u0301"},
+		{"math alphanumerics", "\U0001d400\u0301", "\u00c1"},
+		{"canonical reordering", "a\u0301\u0323", "\u1ea1\u0301"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := saslPrep(tt.in); got != tt.want {
+				t.Errorf("saslPrep(%+q) = %+q, want %+q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRuneRanges(t *testing.T) {
+	for _, tt := range []struct {
+		r    rune
+		want bool
+	}{{0x9f, true}, {0xa0, true}, {0xa1, false}, {0x1f, true}, {0x20, false}, {0x10ffff, true}, {0xefffd, false}} {
+		if got := saslprepProhibited.contains(tt.r); got != tt.want {
+			t.Errorf("prohibited.contains(%U) = %v", tt.r, got)
+		}
+	}
+	for name, tab := range map[string]runeRanges{"spaces": saslprepSpaces, "nothing": saslprepNothing,
+		"prohibited": saslprepProhibited, "unassigned": saslprepUnassigned, "RandAL": saslprepRandAL, "L": saslprepL} {
+		for i, r := range tab {
+			if r.lo > r.hi || (i > 0 && tab[i-1].hi >= r.lo) {
+				t.Errorf("table %s is not sorted at %d", name, i)
+			}
+		}
+	}
+}
+
+// fakeCert returns a certificate whose outer signature algorithm is alg and
+// whose other parts are placeholders: tls-server-end-point looks at nothing
+// else.
+func fakeCert(t *testing.T, alg pkix.AlgorithmIdentifier) *x509.Certificate {
+	t.Helper()
+	der, err := asn1.Marshal(struct {
+		TBS    asn1.RawValue
+		SigAlg pkix.AlgorithmIdentifier
+		Sig    asn1.BitString
+	}{asn1.RawValue{FullBytes: []byte{0x30, 0}}, alg, asn1.BitString{Bytes: []byte{1}, BitLength: 8}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &x509.Certificate{Raw: der}
+}
+
+func oid(s string) asn1.ObjectIdentifier {
+	var o asn1.ObjectIdentifier
+	for _, f := range strings.Split(s, ".") {
+		var n int
+		fmt.Sscan(f, &n)
+		o = append(o, n)
+	}
+	return o
+}
+
+func pssParams(t *testing.T, hashOID string) asn1.RawValue {
+	t.Helper()
+	type params struct {
+		Hash pkix.AlgorithmIdentifier `asn1:"explicit,tag:0,optional"`
+	}
+	var p params
+	if hashOID != "" {
+		p.Hash = pkix.AlgorithmIdentifier{Algorithm: oid(hashOID), Parameters: asn1.NullRawValue}
+	}
+	der, err := asn1.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return asn1.RawValue{FullBytes: der}
+}
+
+func TestTLSServerEndPoint(t *testing.T) {
+	sha3_256 := func() hash.Hash { return sha3.New256() }
+	tests := []struct {
+		name    string
+		alg     pkix.AlgorithmIdentifier
+		hash    func() hash.Hash // nil: an error is expected
+		wantErr string
+	}{
+		{"md5WithRSA", pkix.AlgorithmIdentifier{Algorithm: oid("1.2.840.113549.1.1.4")}, sha256.New, ""},
+		{"sha1WithRSA", pkix.AlgorithmIdentifier{Algorithm: oid("1.2.840.113549.1.1.5")}, sha256.New, ""},
+		{"ecdsa-with-SHA1", pkix.AlgorithmIdentifier{Algorithm: oid("1.2.840.10045.4.1")}, sha256.New, ""},
+		{"sha224WithRSA", pkix.AlgorithmIdentifier{Algorithm: oid("1.2.840.113549.1.1.14")}, sha256.New224, ""},
+		{"sha256WithRSA", pkix.AlgorithmIdentifier{Algorithm: oid("1.2.840.113549.1.1.11")}, sha256.New, ""},
+		{"ecdsa-with-SHA384", pkix.AlgorithmIdentifier{Algorithm: oid("1.2.840.10045.4.3.3")}, sha512.New384, ""},
+		{"ecdsa-with-SHA512", pkix.AlgorithmIdentifier{Algorithm: oid("1.2.840.10045.4.3.4")}, sha512.New, ""},
+		{"dsa-with-sha256", pkix.AlgorithmIdentifier{Algorithm: oid("2.16.840.1.101.3.4.3.2")}, sha256.New, ""},
+		{"rsa-with-sha3-256", pkix.AlgorithmIdentifier{Algorithm: oid("2.16.840.1.101.3.4.3.14")}, sha3_256, ""},
+		{"RSASSA-PSS without parameters", pkix.AlgorithmIdentifier{Algorithm: oid("1.2.840.113549.1.1.10")}, sha256.New, ""},
+		{"RSASSA-PSS default hash", pkix.AlgorithmIdentifier{Algorithm: oid("1.2.840.113549.1.1.10"), Parameters: pssParams(t, "")}, sha256.New, ""},
+		{"RSASSA-PSS SHA-384", pkix.AlgorithmIdentifier{Algorithm: oid("1.2.840.113549.1.1.10"), Parameters: pssParams(t, "2.16.840.1.101.3.4.2.2")}, sha512.New384, ""},
+		{"RSASSA-PSS SHA-1", pkix.AlgorithmIdentifier{Algorithm: oid("1.2.840.113549.1.1.10"), Parameters: pssParams(t, "1.3.14.3.2.26")}, sha256.New, ""},
+		{"RSASSA-PSS unknown hash", pkix.AlgorithmIdentifier{Algorithm: oid("1.2.840.113549.1.1.10"), Parameters: pssParams(t, "1.2.3.4")}, nil, "could not determine server certificate signature algorithm"},
+		{"Ed25519", pkix.AlgorithmIdentifier{Algorithm: oid("1.3.101.112")}, nil, "could not find digest for NID UNDEF"},
+		{"Ed448", pkix.AlgorithmIdentifier{Algorithm: oid("1.3.101.113")}, nil, "could not find digest for NID UNDEF"},
+		{"md2WithRSA", pkix.AlgorithmIdentifier{Algorithm: oid("1.2.840.113549.1.1.2")}, nil, "could not find digest"},
+		{"unknown", pkix.AlgorithmIdentifier{Algorithm: oid("1.2.3.4.5")}, nil, "could not determine server certificate signature algorithm"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cert := fakeCert(t, tt.alg)
+			got, err := tlsServerEndPoint(cert)
+			if tt.hash == nil {
+				var cbe *ChannelBindingError
+				if !errors.As(err, &cbe) || !strings.Contains(cbe.Reason, tt.wantErr) {
+					t.Fatalf("err = %v, want ChannelBindingError containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := tt.hash()
+			h.Write(cert.Raw)
+			if want := h.Sum(nil); !bytes.Equal(got, want) {
+				t.Errorf("hash = %x, want %x", got, want)
+			}
+		})
+	}
+
+	// A real certificate, as crypto/x509 writes it.
+	leaf := testpki.MustSelfSigned(t, testpki.Spec{CommonName: "localhost", KeyType: testpki.P384})
+	got, err := tlsServerEndPoint(leaf.Cert)
+	if want := sha512.Sum384(leaf.Cert.Raw); err != nil || !bytes.Equal(got, want[:]) {
+		t.Errorf("P-384 certificate: %x, %v; want SHA-384 %x", got, err, want)
+	}
+	if _, err := tlsServerEndPoint(&x509.Certificate{Raw: []byte("junk")}); err == nil {
+		t.Error("junk certificate accepted")
+	}
+}
+
+// TestAuthConnPassesCancelRequests shows that a connection that starts with
+// anything but a StartupMessage (lib/pq's CancelRequest) is not
+// intercepted.
+func TestAuthConnPassesCancelRequests(t *testing.T) {
+	client, server := net.Pipe()
+	defer client.Close()
+	defer server.Close()
+	c := newAuthConn(client, authParams{channelBinding: "require"})
+
+	var cancelReq [16]byte
+	binary.BigEndian.PutUint32(cancelReq[0:4], 16)
+	binary.BigEndian.PutUint32(cancelReq[4:8], fakepg.CancelRequestCode)
+	go func() {
+		var b [16]byte
+		io.ReadFull(server, b[:])
+		// A server answering a cancel request only closes; anything it
+		// sent would reach the client untouched.
+		server.Write([]byte("N"))
+		server.Close()
+	}()
+	if _, err := c.Write(cancelReq[:]); err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(c)
+	if err != nil || string(b) != "N" {
+		t.Errorf("read %q, %v; want the server's bytes untouched", b, err)
+	}
+}
+
+func TestStartupParam(t *testing.T) {
+	body := []byte("user\x00alice\x00database\x00db\x00\x00")
+	if u, ok := startupParam(body, "user"); !ok || u != "alice" {
+		t.Errorf("user = %q, %v", u, ok)
+	}
+	if d, ok := startupParam(body, "database"); !ok || d != "db" {
+		t.Errorf("database = %q, %v", d, ok)
+	}
+	if _, ok := startupParam(body, "options"); ok {
+		t.Error("found a missing key")
+	}
+	if _, ok := startupParam([]byte("user\x00ali"), "user"); ok {
+		t.Error("accepted a truncated body")
+	}
+}
+
+// cbServerTLS is a TLS configuration for fake servers; leaf is its
+// certificate's DER.
+func cbServerTLS(t *testing.T) (cfg *tls.Config, leaf []byte) {
+	t.Helper()
+	cert := testpki.MustSelfSigned(t, testpki.Spec{CommonName: "localhost", DNSNames: []string{"localhost"}})
+	kp, err := tls.X509KeyPair(cert.CertPEM, cert.KeyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{kp}}, cert.Cert.Raw
+}
+
+// readFrontendMessage reads one typed message from the client.
+func readFrontendMessage(r io.Reader) (byte, []byte, error) {
+	var hdr [5]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return 0, nil, err
+	}
+	n := binary.BigEndian.Uint32(hdr[1:])
+	if n < 4 || n > 1<<16 {
+		return 0, nil, fmt.Errorf("bad length %d", n)
+	}
+	body := make([]byte, n-4)
+	_, err := io.ReadFull(r, body)
+	return hdr[0], body, err
+}
+
+func authRequest(code uint32, data ...[]byte) []byte {
+	b := binary.BigEndian.AppendUint32(nil, code)
+	for _, d := range data {
+		b = append(b, d...)
+	}
+	return b
+}
+
+// scramServer plays the server's side of SCRAM-SHA-256 for fake servers,
+// written from RFC 5802 independently of the client, with switches for
+// misbehaviour.
+type scramServer struct {
+	password string
+	mechs    []string
+
+	badNonce     bool   // server-first does not extend the client's nonce
+	serverError  string // server-final is "e=..."
+	badSignature bool   // server-final carries a wrong ServerSignature
+	skipFinal    bool   // AuthenticationOk straight after the client's proof
+}
+
+// scramSeen is what the fake server saw of the client's exchange.
+type scramSeen struct {
+	mechanism   string
+	gs2Header   string
+	cbindOK     bool
+	proofOK     bool
+	clientFirst string
+}
+
+// serve runs the exchange on rw after the StartupMessage; leaf is the
+// server certificate's DER (nil without TLS). It serves a session when
+// authentication succeeds.
+func (s scramServer) serve(rw io.ReadWriter, leaf []byte, seen *scramSeen) error {
+	var list []byte
+	for _, m := range s.mechs {
+		list = append(append(list, m...), 0)
+	}
+	fakepg.Message(rw, 'R', authRequest(authSASL, list, []byte{0}))
+	typ, body, err := readFrontendMessage(rw)
+	if err != nil || typ != 'p' {
+		return fmt.Errorf("SASLInitialResponse: %c %v", typ, err)
+	}
+	i := bytes.IndexByte(body, 0)
+	seen.mechanism = string(body[:i])
+	first := string(body[i+5:])
+	seen.clientFirst = first
+	j := strings.Index(first, ",,")
+	seen.gs2Header = first[:j+2]
+	bare := first[j+2:]
+	clientNonce := bare[strings.Index(bare, "r=")+2:]
+
+	salt := []byte("fake salt 123456")
+	const iterations = 4096
+	nonce := clientNonce + "fakeserver"
+	if s.badNonce {
+		nonce = "X" + nonce
+	}
+	serverFirst := fmt.Sprintf("r=%s,s=%s,i=%d", nonce, base64.StdEncoding.EncodeToString(salt), iterations)
+	fakepg.Message(rw, 'R', authRequest(authSASLContinue, []byte(serverFirst)))
+	typ, body, err = readFrontendMessage(rw)
+	if err != nil || typ != 'p' {
+		return fmt.Errorf("SASLResponse: %c %v", typ, err)
+	}
+	final := string(body)
+	k := strings.LastIndex(final, ",p=")
+	withoutProof, proof64 := final[:k], final[k+3:]
+
+	cbind := []byte(seen.gs2Header)
+	if strings.HasPrefix(seen.gs2Header, "p=tls-server-end-point") {
+		sum := sha256.Sum256(leaf) // the test certificates are ECDSA with SHA-256
+		cbind = append(cbind, sum[:]...)
+	}
+	seen.cbindOK = strings.HasPrefix(withoutProof, "c="+base64.StdEncoding.EncodeToString(cbind)+",")
+
+	salted, err := pbkdf2.Key(sha256.New, s.password, salt, iterations, 32)
+	if err != nil {
+		return err
+	}
+	mac := func(key []byte, msg string) []byte {
+		h := hmac.New(sha256.New, key)
+		h.Write([]byte(msg))
+		return h.Sum(nil)
+	}
+	clientKey := mac(salted, "Client Key")
+	storedKey := sha256.Sum256(clientKey)
+	authMessage := bare + "," + serverFirst + "," + withoutProof
+	sig := mac(storedKey[:], authMessage)
+	proof, _ := base64.StdEncoding.DecodeString(proof64)
+	if len(proof) == len(sig) {
+		for i := range proof {
+			proof[i] ^= sig[i]
+		}
+		got := sha256.Sum256(proof)
+		seen.proofOK = got == storedKey
+	}
+	if !seen.cbindOK || !seen.proofOK {
+		fakepg.Message(rw, 'E', fakepg.ErrorResponse("FATAL", "28P01", "password authentication failed for user \"alice\""))
+		return nil
+	}
+	if s.skipFinal {
+		return fakepg.ServeSession(rw, "ok")
+	}
+	serverFinal := "v=" + base64.StdEncoding.EncodeToString(mac(mac(salted, "Server Key"), authMessage))
+	if s.badSignature {
+		serverFinal = "v=" + base64.StdEncoding.EncodeToString(mac([]byte("not the key"), authMessage))
+	}
+	if s.serverError != "" {
+		serverFinal = "e=" + s.serverError
+	}
+	fakepg.Message(rw, 'R', authRequest(authSASLFinal, []byte(serverFinal)))
+	return fakepg.ServeSession(rw, "ok")
+}
+
+// fakeAuthServer starts a fake server that accepts TLS (answering 'S') and
+// runs auth on each session after the StartupMessage. Without TLS it
+// answers 'N'.
+func fakeAuthServer(t *testing.T, useTLS bool, auth func(rw io.ReadWriter, leaf []byte) error) *fakepg.Server {
+	t.Helper()
+	cfg, leaf := cbServerTLS(t)
+	return fakepg.Start(t, func(c *fakepg.Conn) {
+		var rw io.ReadWriter = c
+		code, _, err := fakepg.ReadStartupPacket(c)
+		if err != nil {
+			return
+		}
+		certDER := []byte(nil)
+		if code == fakepg.SSLRequestCode {
+			if !useTLS {
+				c.Write([]byte{'N'})
+			} else {
+				c.Write([]byte{'S'})
+				tc := tls.Server(c, cfg)
+				if tc.Handshake() != nil {
+					return
+				}
+				rw, certDER = tc, leaf
+			}
+			if code, _, err = fakepg.ReadStartupPacket(rw); err != nil {
+				return
+			}
+		}
+		if code != fakepg.ProtocolV3 {
+			return
+		}
+		auth(rw, certDER)
+	})
+}
+
+func TestChannelBindingFakeServer(t *testing.T) {
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("PGPASSFILE", filepath.Join(t.TempDir(), "none"))
+	const password = "correct horse"
+	plusAndPlain := []string{mechSCRAMPlus, mechSCRAM}
+
+	type result struct {
+		seen scramSeen
+		// afterRequest is what the client sent after a password request
+		// it should not have answered.
+		afterRequest []byte
+	}
+	tests := []struct {
+		name    string
+		sslmode string
+		cb      string
+		useTLS  bool
+		auth    func(rw io.ReadWriter, leaf []byte, r *result) error
+		// want is "" for success, else a substring of the error.
+		want      string
+		wantType  any // *ChannelBindingError, *AuthError, *pq.Error
+		wantMech  string
+		wantGS2   string
+		wantBound bool
+	}{
+		{
+			name: "PLUS, require", sslmode: "require", cb: "require", useTLS: true,
+			auth: func(rw io.ReadWriter, leaf []byte, r *result) error {
+				return scramServer{password: password, mechs: plusAndPlain}.serve(rw, leaf, &r.seen)
+			},
+			wantMech: mechSCRAMPlus, wantGS2: "p=tls-server-end-point,,", wantBound: true,
+		},
+		{
+			name: "PLUS, prefer", sslmode: "require", cb: "prefer", useTLS: true,
+			auth: func(rw io.ReadWriter, leaf []byte, r *result) error {
+				return scramServer{password: password, mechs: plusAndPlain}.serve(rw, leaf, &r.seen)
+			},
+			wantMech: mechSCRAMPlus, wantGS2: "p=tls-server-end-point,,", wantBound: true,
+		},
+		{
+			name: "PLUS offered, disable", sslmode: "require", cb: "disable", useTLS: true,
+			auth: func(rw io.ReadWriter, leaf []byte, r *result) error {
+				return scramServer{password: password, mechs: plusAndPlain}.serve(rw, leaf, &r.seen)
+			},
+			wantMech: mechSCRAM, wantGS2: "n,,",
+		},
+		{
+			name: "only SCRAM-SHA-256 offered, prefer", sslmode: "require", cb: "prefer", useTLS: true,
+			auth: func(rw io.ReadWriter, leaf []byte, r *result) error {
+				return scramServer{password: password, mechs: []string{mechSCRAM}}.serve(rw, leaf, &r.seen)
+			},
+			// 'y': the client could bind, and says so.
+			wantMech: mechSCRAM, wantGS2: "y,,",
+		},
+		{
+			name: "only SCRAM-SHA-256 offered, require", sslmode: "require", cb: "require", useTLS: true,
+			auth: func(rw io.ReadWriter, leaf []byte, r *result) error {
+				return scramServer{password: password, mechs: []string{mechSCRAM}}.serve(rw, leaf, &r.seen)
+			},
+			want: "channel binding is required, but server did not offer an authentication method that supports channel binding", wantType: &ChannelBindingError{},
+		},
+		{
+			name: "wrong server signature, require", sslmode: "require", cb: "require", useTLS: true,
+			auth: func(rw io.ReadWriter, leaf []byte, r *result) error {
+				return scramServer{password: password, mechs: plusAndPlain, badSignature: true}.serve(rw, leaf, &r.seen)
+			},
+			want: "incorrect server signature", wantType: &AuthError{},
+		},
+		{
+			name: "wrong server signature, disable", sslmode: "require", cb: "disable", useTLS: true,
+			auth: func(rw io.ReadWriter, leaf []byte, r *result) error {
+				return scramServer{password: password, mechs: plusAndPlain, badSignature: true}.serve(rw, leaf, &r.seen)
+			},
+			want: "incorrect server signature", wantType: &AuthError{},
+		},
+		{
+			name: "nonce not extended", sslmode: "require", cb: "prefer", useTLS: true,
+			auth: func(rw io.ReadWriter, leaf []byte, r *result) error {
+				return scramServer{password: password, mechs: plusAndPlain, badNonce: true}.serve(rw, leaf, &r.seen)
+			},
+			want: "invalid SCRAM response (nonce mismatch)", wantType: &AuthError{},
+		},
+		{
+			name: "server-final error", sslmode: "require", cb: "prefer", useTLS: true,
+			auth: func(rw io.ReadWriter, leaf []byte, r *result) error {
+				return scramServer{password: password, mechs: plusAndPlain, serverError: "channel-binding-not-supported"}.serve(rw, leaf, &r.seen)
+			},
+			want: "error received from server in SCRAM exchange: channel-binding-not-supported", wantType: &AuthError{},
+		},
+		{
+			name: "AuthenticationOk without server-final, require", sslmode: "require", cb: "require", useTLS: true,
+			auth: func(rw io.ReadWriter, leaf []byte, r *result) error {
+				return scramServer{password: password, mechs: plusAndPlain, skipFinal: true}.serve(rw, leaf, &r.seen)
+			},
+			want: "channel binding required, but server authenticated client without channel binding", wantType: &ChannelBindingError{},
+		},
+		{
+			// libpq 15 accepts this unless channel binding is required.
+			name: "AuthenticationOk without server-final, prefer", sslmode: "require", cb: "prefer", useTLS: true,
+			auth: func(rw io.ReadWriter, leaf []byte, r *result) error {
+				return scramServer{password: password, mechs: plusAndPlain, skipFinal: true}.serve(rw, leaf, &r.seen)
+			},
+			wantMech: mechSCRAMPlus, wantGS2: "p=tls-server-end-point,,",
+		},
+		{
+			name: "trust, require", sslmode: "require", cb: "require", useTLS: true,
+			auth: func(rw io.ReadWriter, leaf []byte, r *result) error {
+				return fakepg.ServeSession(rw, "ok")
+			},
+			want: "channel binding required, but server authenticated client without channel binding", wantType: &ChannelBindingError{},
+		},
+		{
+			name: "cleartext password request, require", sslmode: "require", cb: "require", useTLS: true,
+			auth: func(rw io.ReadWriter, leaf []byte, r *result) error {
+				fakepg.Message(rw, 'R', authRequest(authCleartext))
+				r.afterRequest, _ = io.ReadAll(rw)
+				return nil
+			},
+			want: "channel binding required but not supported by server's authentication request", wantType: &ChannelBindingError{},
+		},
+		{
+			name: "MD5 request, require", sslmode: "require", cb: "require", useTLS: true,
+			auth: func(rw io.ReadWriter, leaf []byte, r *result) error {
+				fakepg.Message(rw, 'R', authRequest(authMD5, []byte("salt")))
+				r.afterRequest, _ = io.ReadAll(rw)
+				return nil
+			},
+			want: "channel binding required but not supported by server's authentication request", wantType: &ChannelBindingError{},
+		},
+		{
+			name: "GSSAPI request, require", sslmode: "require", cb: "require", useTLS: true,
+			auth: func(rw io.ReadWriter, leaf []byte, r *result) error {
+				fakepg.Message(rw, 'R', authRequest(7))
+				r.afterRequest, _ = io.ReadAll(rw)
+				return nil
+			},
+			want: "channel binding required but not supported by server's authentication request", wantType: &ChannelBindingError{},
+		},
+		{
+			name: "MD5 request, prefer", sslmode: "require", cb: "prefer", useTLS: true,
+			auth: func(rw io.ReadWriter, leaf []byte, r *result) error {
+				fakepg.Message(rw, 'R', authRequest(authMD5, []byte("salt")))
+				typ, body, err := readFrontendMessage(rw)
+				inner := md5.Sum([]byte(password + "alice"))
+				outer := md5.Sum(append([]byte(hex.EncodeToString(inner[:])), "salt"...))
+				if err != nil || typ != 'p' || string(body) != "md5"+hex.EncodeToString(outer[:])+"\x00" {
+					fakepg.Message(rw, 'E', fakepg.ErrorResponse("FATAL", "28P01", "wrong md5 answer"))
+					return nil
+				}
+				return fakepg.ServeSession(rw, "ok")
+			},
+			wantMech: "md5",
+		},
+		{
+			name: "cleartext request, prefer", sslmode: "require", cb: "prefer", useTLS: true,
+			auth: func(rw io.ReadWriter, leaf []byte, r *result) error {
+				fakepg.Message(rw, 'R', authRequest(authCleartext))
+				typ, body, err := readFrontendMessage(rw)
+				if err != nil || typ != 'p' || string(body) != password+"\x00" {
+					fakepg.Message(rw, 'E', fakepg.ErrorResponse("FATAL", "28P01", "wrong password"))
+					return nil
+				}
+				return fakepg.ServeSession(rw, "ok")
+			},
+			wantMech: "password",
+		},
+		{
+			name: "wrong password reported by the server", sslmode: "require", cb: "require", useTLS: true,
+			auth: func(rw io.ReadWriter, leaf []byte, r *result) error {
+				return scramServer{password: "something else", mechs: plusAndPlain}.serve(rw, leaf, &r.seen)
+			},
+			want: "password authentication failed", wantType: &pq.Error{},
+		},
+		{
+			name: "PLUS offered without TLS", sslmode: "disable", cb: "prefer", useTLS: false,
+			auth: func(rw io.ReadWriter, leaf []byte, r *result) error {
+				return scramServer{password: password, mechs: plusAndPlain}.serve(rw, leaf, &r.seen)
+			},
+			want: "server offered SCRAM-SHA-256-PLUS authentication over a non-SSL connection", wantType: &AuthError{},
+		},
+		{
+			name: "SCRAM without TLS, require", sslmode: "disable", cb: "require", useTLS: false,
+			auth: func(rw io.ReadWriter, leaf []byte, r *result) error {
+				return scramServer{password: password, mechs: []string{mechSCRAM}}.serve(rw, leaf, &r.seen)
+			},
+			want: "channel binding required, but SSL not in use", wantType: &ChannelBindingError{},
+		},
+		{
+			name: "SCRAM without TLS, prefer", sslmode: "disable", cb: "prefer", useTLS: false,
+			auth: func(rw io.ReadWriter, leaf []byte, r *result) error {
+				return scramServer{password: password, mechs: []string{mechSCRAM}}.serve(rw, leaf, &r.seen)
+			},
+			wantMech: mechSCRAM, wantGS2: "n,,",
+		},
+		{
+			name: "no known mechanism", sslmode: "require", cb: "prefer", useTLS: true,
+			auth: func(rw io.ReadWriter, leaf []byte, r *result) error {
+				return scramServer{password: password, mechs: []string{"SCRAM-SHA-512"}}.serve(rw, leaf, &r.seen)
+			},
+			want: "none of the server's SASL authentication mechanisms are supported", wantType: &AuthError{},
+		},
+		{
+			name: "not an authentication request", sslmode: "require", cb: "prefer", useTLS: true,
+			auth: func(rw io.ReadWriter, leaf []byte, r *result) error {
+				fakepg.Message(rw, 'S', []byte("server_version\x0017\x00"))
+				fakepg.Message(rw, 'R', authRequest(authOK))
+				io.ReadAll(rw)
+				return nil
+			},
+			want: "expected authentication request from server, but received S", wantType: &AuthError{},
+		},
+		{
+			name: "oversized authentication request", sslmode: "require", cb: "prefer", useTLS: true,
+			auth: func(rw io.ReadWriter, leaf []byte, r *result) error {
+				fakepg.Message(rw, 'R', authRequest(authSASL, bytes.Repeat([]byte("x"), 3000)))
+				io.ReadAll(rw)
+				return nil
+			},
+			want: "expected authentication request from server, but received R", wantType: &AuthError{},
+		},
+		{
+			name: "SASL continue without SASL", sslmode: "require", cb: "prefer", useTLS: true,
+			auth: func(rw io.ReadWriter, leaf []byte, r *result) error {
+				fakepg.Message(rw, 'R', authRequest(authSASLContinue, []byte("r=x,s=QQ==,i=1")))
+				io.ReadAll(rw)
+				return nil
+			},
+			want: "AUTH_REQ_SASL_CONT without AUTH_REQ_SASL", wantType: &AuthError{},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := traceAuth(t)
+			results := make(chan *result, 4)
+			srv := fakeAuthServer(t, tt.useTLS, func(rw io.ReadWriter, leaf []byte) error {
+				r := &result{}
+				defer func() { results <- r }()
+				return tt.auth(rw, leaf, r)
+			})
+			dsn := fmt.Sprintf("host=127.0.0.1 port=%d user=alice password='%s' dbname=postgres sslmode=%s channel_binding=%s",
+				srv.Port(), password, tt.sslmode, tt.cb)
+			err := cbConnect(t, dsn)
+			srv.Close()
+			var r *result
+			select {
+			case r = <-results:
+			case <-time.After(5 * time.Second):
+				t.Fatal("the fake server never ran its authentication")
+			}
+
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("connect: %v", err)
+				}
+				outcomes := got()
+				if len(outcomes) != 1 {
+					t.Fatalf("authentications traced: %+v, want one", outcomes)
+				}
+				o := outcomes[0]
+				if o.mechanism != tt.wantMech || o.bound != tt.wantBound {
+					t.Errorf("outcome %+v, want mechanism %q, bound %v", o, tt.wantMech, tt.wantBound)
+				}
+				if tt.wantGS2 != "" && (r.seen.gs2Header != tt.wantGS2 || string(o.gs2Flag) != tt.wantGS2[:1]) {
+					t.Errorf("GS2 header %q (traced flag %q), want %q", r.seen.gs2Header, o.gs2Flag, tt.wantGS2)
+				}
+				if strings.HasPrefix(tt.wantMech, "SCRAM") && (!r.seen.cbindOK || !r.seen.proofOK) {
+					t.Errorf("server saw channel binding ok %v, proof ok %v", r.seen.cbindOK, r.seen.proofOK)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("connect error %v, want one containing %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), password) {
+				t.Errorf("the error shows the password: %v", err)
+			}
+			switch tt.wantType.(type) {
+			case *ChannelBindingError:
+				var e *ChannelBindingError
+				if !errors.As(err, &e) {
+					t.Errorf("error %T is not a *ChannelBindingError", err)
+				}
+			case *AuthError:
+				var e *AuthError
+				if !errors.As(err, &e) {
+					t.Errorf("error %T is not an *AuthError", err)
+				}
+			case *pq.Error:
+				var e *pq.Error
+				if !errors.As(err, &e) || e.Code != "28P01" {
+					t.Errorf("error %T (%v) is not a *pq.Error 28P01", err, err)
+				}
+			}
+			if len(r.afterRequest) != 0 {
+				t.Errorf("the client answered a request it had to refuse: %d bytes", len(r.afterRequest))
+			}
+			if len(got()) != 0 {
+				t.Errorf("a failed authentication was traced: %+v", got())
+			}
+		})
+	}
+}
+
+// cbPsql runs psql with conninfo and returns its verdict and message.
+func cbPsql(t *testing.T, conninfo string, env map[string]string) (ok bool, msg string) {
+	t.Helper()
+	// No password file unless env names one; an empty PGPASSFILE means
+	// ~/.pgpass to libpq.
+	e := map[string]string{"HOME": t.TempDir(), "PGCONNECT_TIMEOUT": "10", "PGPASSFILE": filepath.Join(t.TempDir(), "none")}
+	for k, v := range env {
+		e[k] = v
+	}
+	r := pgtest.Psql{ConnInfo: conninfo, Env: e, Query: "select 'ok'"}.Run(context.Background())
+	if r.Err != nil {
+		t.Fatalf("psql: %v", r.Err)
+	}
+	return r.OK, strings.TrimSpace(r.Stderr)
+}
+
+// haveCBPsql reports whether psql can referee; under CI it must.
+func haveCBPsql(t *testing.T) bool {
+	t.Helper()
+	if bin, err := pgtest.FindBinaries(); err != nil || bin.Psql == "" {
+		if pgtest.InCI() {
+			t.Fatalf("psql not found under CI: %v", err)
+		}
+		return false
+	}
+	return true
+}
+
+// Users of the real-server tests, with their passwords.
+const (
+	cbUser      = "cb_scram"
+	cbPassword  = "cb-scram-secret"
+	cbMD5User   = "cb_md5"
+	cbMD5Secret = "cb-md5-secret"
+)
+
+// cbCluster returns the shared cluster with the users of these tests.
+func cbCluster(t *testing.T) *pgtest.Cluster {
+	t.Helper()
+	c := pgtest.Shared(t)
+	if err := c.CreateUser(cbUser, cbPassword); err != nil {
+		t.Fatal(err)
+	}
+	// An MD5 verifier, so that the md5 method really runs MD5.
+	sum := md5.Sum([]byte(cbMD5Secret + cbMD5User))
+	if err := c.CreateUser(cbMD5User, "md5"+hex.EncodeToString(sum[:])); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestChannelBindingRealServer(t *testing.T) {
+	c := cbCluster(t)
+	referee := haveCBPsql(t)
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("PGPASSFILE", filepath.Join(t.TempDir(), "none"))
+
+	tests := []struct {
+		name   string
+		hba    string
+		params string
+		// want is "" for success, else a substring of both pqssl's and
+		// psql's error.
+		want      string
+		wantType  any
+		wantMech  string
+		wantBound bool
+	}{
+		{"scram, require", "scram-sha-256", "user=cb_scram password=cb-scram-secret sslmode=require channel_binding=require", "", nil, mechSCRAMPlus, true},
+		{"scram, prefer", "scram-sha-256", "user=cb_scram password=cb-scram-secret sslmode=require", "", nil, mechSCRAMPlus, true},
+		{"scram, disable", "scram-sha-256", "user=cb_scram password=cb-scram-secret sslmode=require channel_binding=disable", "", nil, mechSCRAM, false},
+		{"scram, sslmode=prefer, require", "scram-sha-256", "user=cb_scram password=cb-scram-secret sslmode=prefer channel_binding=require", "", nil, mechSCRAMPlus, true},
+		{"scram, sslmode=disable, prefer", "scram-sha-256", "user=cb_scram password=cb-scram-secret sslmode=disable", "", nil, mechSCRAM, false},
+		{"scram, sslmode=disable, require", "scram-sha-256", "user=cb_scram password=cb-scram-secret sslmode=disable channel_binding=require",
+			"channel binding required, but SSL not in use", &ChannelBindingError{}, "", false},
+		{"scram, sslmode=allow, require", "scram-sha-256", "user=cb_scram password=cb-scram-secret sslmode=allow channel_binding=require",
+			"channel binding required, but SSL not in use", &ChannelBindingError{}, "", false},
+		{"scram, wrong password", "scram-sha-256", "user=cb_scram password=wrong sslmode=require channel_binding=require",
+			`password authentication failed for user "cb_scram"`, &pq.Error{}, "", false},
+		{"scram, no password", "scram-sha-256", "user=cb_scram sslmode=require channel_binding=require",
+			"fe_sendauth: no password supplied", ErrNoPassword, "", false},
+		{"trust, require", "trust", "user=cb_scram sslmode=require channel_binding=require",
+			"channel binding required, but server authenticated client without channel binding", &ChannelBindingError{}, "", false},
+		{"trust, sslmode=disable, require", "trust", "user=cb_scram sslmode=disable channel_binding=require",
+			"channel binding required, but server authenticated client without channel binding", &ChannelBindingError{}, "", false},
+		{"trust, prefer", "trust", "user=cb_scram sslmode=require", "", nil, "", false},
+		{"md5, require", "md5", "user=cb_md5 password=cb-md5-secret sslmode=require channel_binding=require",
+			"channel binding required but not supported by server's authentication request", &ChannelBindingError{}, "", false},
+		{"md5, prefer", "md5", "user=cb_md5 password=cb-md5-secret sslmode=require", "", nil, "md5", false},
+		{"md5, wrong password", "md5", "user=cb_md5 password=wrong sslmode=require",
+			`password authentication failed for user "cb_md5"`, &pq.Error{}, "", false},
+		// The md5 method runs SCRAM for a user with a SCRAM verifier.
+		{"md5 method, SCRAM user, require", "md5", "user=cb_scram password=cb-scram-secret sslmode=require channel_binding=require", "", nil, mechSCRAMPlus, true},
+		{"password, require", "password", "user=cb_scram password=cb-scram-secret sslmode=require channel_binding=require",
+			"channel binding required but not supported by server's authentication request", &ChannelBindingError{}, "", false},
+		{"password, prefer", "password", "user=cb_scram password=cb-scram-secret sslmode=require", "", nil, "password", false},
+		// Unix-domain sockets never use TLS; the harness trusts them.
+		{"socket, require", "password", "host=" + c.SocketDir + " user=cb_scram channel_binding=require",
+			"channel binding required, but server authenticated client without channel binding", &ChannelBindingError{}, "", false},
+		{"socket, prefer", "password", "host=" + c.SocketDir + " user=cb_scram", "", nil, "", false},
+	}
+	current := ""
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.hba != current {
+				if err := c.SetHBA("host all all 127.0.0.1/32 " + tt.hba); err != nil {
+					t.Fatal(err)
+				}
+				current = tt.hba
+			}
+			got := traceAuth(t)
+			conninfo := c.ConnInfo(tt.params)
+			err := cbConnect(t, conninfo)
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("pqssl: %v", err)
+				}
+				o := got()
+				if len(o) != 1 || o[0].mechanism != tt.wantMech || o[0].bound != tt.wantBound {
+					t.Errorf("traced %+v, want mechanism %q, bound %v", o, tt.wantMech, tt.wantBound)
+				}
+			} else {
+				if err == nil || !strings.Contains(err.Error(), tt.want) {
+					t.Errorf("pqssl error %v, want one containing %q", err, tt.want)
+				}
+				switch want := tt.wantType.(type) {
+				case *ChannelBindingError:
+					var e *ChannelBindingError
+					if !errors.As(err, &e) {
+						t.Errorf("pqssl error %T is not a *ChannelBindingError", err)
+					}
+				case *pq.Error:
+					var e *pq.Error
+					if !errors.As(err, &e) || e.Code != "28P01" {
+						t.Errorf("pqssl error %T is not a *pq.Error 28P01", err)
+					}
+				case error:
+					if !errors.Is(err, want) {
+						t.Errorf("pqssl error %v is not %v", err, want)
+					}
+				}
+				if err != nil && strings.Contains(err.Error(), "secret") {
+					t.Errorf("the error shows the password: %v", err)
+				}
+			}
+			if !referee {
+				return
+			}
+			ok, msg := cbPsql(t, conninfo, nil)
+			if ok != (tt.want == "") || (tt.want != "" && !strings.Contains(msg, tt.want)) {
+				t.Errorf("psql: ok %v, %q; want ok %v, message containing %q", ok, msg, tt.want == "", tt.want)
+			}
+		})
+	}
+}
+
+// TestChannelBindingDefeatsProxy puts a TLS-terminating proxy, with a
+// certificate of its own, between the client and the real server: without
+// certificate verification only channel binding notices it, through the
+// server, which sees a different certificate than the one the client bound
+// to.
+func TestChannelBindingDefeatsProxy(t *testing.T) {
+	c := cbCluster(t)
+	referee := haveCBPsql(t)
+	t.Setenv("HOME", t.TempDir())
+	if err := c.SetHBA("hostssl all all 127.0.0.1/32 scram-sha-256"); err != nil {
+		t.Fatal(err)
+	}
+	proxyTLS, _ := cbServerTLS(t)
+	proxy := fakepg.Start(t, func(down *fakepg.Conn) {
+		code, _, err := fakepg.ReadStartupPacket(down)
+		if err != nil || code != fakepg.SSLRequestCode {
+			return
+		}
+		down.Write([]byte{'S'})
+		dtls := tls.Server(down, proxyTLS)
+		if dtls.Handshake() != nil {
+			return
+		}
+		up, err := net.Dial("tcp", c.Addr())
+		if err != nil {
+			return
+		}
+		defer up.Close()
+		up.Write(sslRequestPacket())
+		var b [1]byte
+		if _, err := io.ReadFull(up, b[:]); err != nil || b[0] != 'S' {
+			return
+		}
+		utls := tls.Client(up, &tls.Config{InsecureSkipVerify: true})
+		if utls.Handshake() != nil {
+			return
+		}
+		done := make(chan struct{}, 2)
+		go func() { io.Copy(utls, dtls); done <- struct{}{} }()
+		go func() { io.Copy(dtls, utls); done <- struct{}{} }()
+		<-done
+	})
+
+	for _, tt := range []struct {
+		cb     string
+		wantOK bool
+	}{{"require", false}, {"prefer", false}, {"disable", true}} {
+		t.Run(tt.cb, func(t *testing.T) {
+			conninfo := fmt.Sprintf("host=127.0.0.1 port=%d user=%s password=%s dbname=postgres sslmode=require channel_binding=%s",
+				proxy.Port(), cbUser, cbPassword, tt.cb)
+			err := cbConnect(t, conninfo)
+			if tt.wantOK {
+				if err != nil {
+					t.Fatalf("pqssl through the proxy without channel binding: %v", err)
+				}
+			} else {
+				var pe *pq.Error
+				if !errors.As(err, &pe) || !strings.Contains(pe.Message, "channel binding") {
+					t.Fatalf("pqssl through the proxy: %v, want the server's channel binding failure", err)
+				}
+			}
+			if referee {
+				ok, msg := cbPsql(t, conninfo, nil)
+				if ok != tt.wantOK {
+					t.Errorf("psql through the proxy: ok %v (%s), want %v", ok, msg, tt.wantOK)
+				}
+			}
+		})
+	}
+}
+
+func sslRequestPacket() []byte {
+	var b [8]byte
+	binary.BigEndian.PutUint32(b[:4], 8)
+	binary.BigEndian.PutUint32(b[4:], fakepg.SSLRequestCode)
+	return b[:]
+}
+
+// TestChannelBindingCertificateTypes checks tls-server-end-point against the
+// server's own computation for certificates of several signature
+// algorithms, and libpq's refusal of Ed25519.
+func TestChannelBindingCertificateTypes(t *testing.T) {
+	c := cbCluster(t)
+	referee := haveCBPsql(t)
+	t.Setenv("HOME", t.TempDir())
+	if err := c.SetHBA("hostssl all all 127.0.0.1/32 scram-sha-256"); err != nil {
+		t.Fatal(err)
+	}
+	rsaCA := testpki.MustRoot(t, testpki.Spec{CommonName: "cb RSA CA", KeyType: testpki.RSA2048})
+	tests := []struct {
+		name string
+		cert *testpki.Cert
+		// want is "" when channel binding works, else the failure of
+		// channel_binding=prefer and require.
+		want string
+	}{
+		{"ECDSA P-256, SHA-256", testpki.MustSelfSigned(t, testpki.Spec{CommonName: "localhost"}), ""},
+		{"ECDSA P-384, SHA-384", testpki.MustSelfSigned(t, testpki.Spec{CommonName: "localhost", KeyType: testpki.P384}), ""},
+		{"RSA, SHA-512", rsaCA.MustIssue(t, testpki.Spec{CommonName: "localhost", KeyType: testpki.RSA2048, SignatureAlgorithm: x509.SHA512WithRSA}), ""},
+		{"RSA-PSS, SHA-384", rsaCA.MustIssue(t, testpki.Spec{CommonName: "localhost", KeyType: testpki.RSA2048, SignatureAlgorithm: x509.SHA384WithRSAPSS}), ""},
+		{"RSA, SHA-1", testpki.MustSelfSigned(t, testpki.Spec{CommonName: "localhost", KeyType: testpki.RSA2048, SignatureAlgorithm: x509.SHA1WithRSA}), ""},
+		{"Ed25519", testpki.MustSelfSigned(t, testpki.Spec{CommonName: "localhost", KeyType: testpki.Ed25519}), "could not find digest for NID UNDEF"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := c.SetServerCert(tt.cert.CertPEM, tt.cert.KeyPEM); err != nil {
+				t.Skipf("the server does not take this certificate: %v", err)
+			}
+			for _, cb := range []string{"require", "prefer", "disable"} {
+				got := traceAuth(t)
+				conninfo := c.ConnInfo(fmt.Sprintf("user=%s password=%s sslmode=require channel_binding=%s", cbUser, cbPassword, cb))
+				err := cbConnect(t, conninfo)
+				authTrace.Store(nil)
+				wantFail := tt.want != "" && cb != "disable"
+				switch {
+				case wantFail && (err == nil || !strings.Contains(err.Error(), tt.want)):
+					t.Errorf("channel_binding=%s: %v, want an error containing %q", cb, err, tt.want)
+				case !wantFail && err != nil:
+					t.Errorf("channel_binding=%s: %v", cb, err)
+				case !wantFail && cb != "disable":
+					if o := got(); len(o) != 1 || !o[0].bound {
+						t.Errorf("channel_binding=%s: traced %+v, want a bound exchange", cb, o)
+					}
+				}
+				if referee {
+					ok, msg := cbPsql(t, conninfo, nil)
+					if ok == wantFail || (wantFail && !strings.Contains(msg, tt.want)) {
+						t.Errorf("psql, channel_binding=%s: ok %v, %q", cb, ok, msg)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestSASLPrepServer sets passwords on the server, which prepares them with
+// its own SASLprep, and logs in with them through pqssl: a login succeeds
+// only if pqssl prepared the password the same way.
+func TestSASLPrepServer(t *testing.T) {
+	c := cbCluster(t)
+	t.Setenv("HOME", t.TempDir())
+	if err := c.SetHBA("hostssl all all 127.0.0.1/32 scram-sha-256"); err != nil {
+		t.Fatal(err)
+	}
+	passwords := []struct {
+		set   string // the password as the server stores it
+		login string // an equivalent password to log in with
+	}{
+		{"pässwörd", "pa\u0308sswo\u0308rd"},
+		{"ｐａｓｓ１", "pass1"},
+		{"I\u2168x", "IIXx"},
+		{"a\u00a0b", "a b"},
+		{"a\u00adb\u200cc", "abc"},
+		{"a\u200bb", "a b"},
+		{"a\u0340", "a\u0340"},
+		{"\u05d0\u05d1\u05d2", "\u05d0\u05d1\u05d2"},
+		{"\u05d0a\u05d1", "\u05d0a\u05d1"},
+		{"\u1100\u1161\u11a8", "\uac01"},
+		{"\U0001d041\u0300", "\U0001d041\u0300"},
+		{"\U0001d400\u0301z", "\u00c1z"},
+		{"\u0221é", "\u0221é"},
+	}
+	for i, p := range passwords {
+		t.Run(fmt.Sprintf("%+q", p.set), func(t *testing.T) {
+			user := fmt.Sprintf("cb_prep_%d", i)
+			if err := c.CreateUser(user, p.set); err != nil {
+				t.Fatal(err)
+			}
+			for _, pw := range []string{p.set, p.login} {
+				conninfo := c.ConnInfo(fmt.Sprintf("user=%s password='%s' sslmode=require channel_binding=require", user, pw))
+				if err := cbConnect(t, conninfo); err != nil {
+					t.Errorf("login with %+q: %v", pw, err)
+				}
+			}
+		})
+	}
+}
+
+// TestCancelThroughAuthConn shows that lib/pq's cancel requests, which go
+// through pqssl's dialer, still reach the server.
+func TestCancelThroughAuthConn(t *testing.T) {
+	c := cbCluster(t)
+	t.Setenv("HOME", t.TempDir())
+	if err := c.SetHBA("hostssl all all 127.0.0.1/32 scram-sha-256"); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := NewConnector(c.ConnInfo(fmt.Sprintf("user=%s password=%s sslmode=require channel_binding=require", cbUser, cbPassword)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(conn)
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = db.ExecContext(ctx, "select pg_sleep(20)")
+	if err == nil {
+		t.Fatal("pg_sleep was not interrupted")
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("cancel took %v", d)
+	}
+	// Had the cancel request not reached the server, the backend would
+	// sleep on although the client went away.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		rows, err := c.Query("select count(*) from pg_stat_activity where state = 'active' and query = 'select pg_sleep(20)'")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rows[0][0] == "0" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the query is still running: the cancel request did not reach the server")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
