@@ -2,6 +2,7 @@ package pqssl
 
 import (
 	"context"
+	"crypto"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
@@ -54,8 +55,8 @@ func (e *keyStatError) Unwrap() error { return e.err }
 //
 // The cache is keyed by the identity of both files (device, inode, size,
 // modification time), so a certificate and key replaced on disk are picked
-// up by the next connection while an unchanged key is never decrypted
-// twice. Concurrent callers share one load; a failed load is not cached.
+// up by the next connection, while an unchanged key file is never decrypted
+// twice, even when its certificate is renewed. Concurrent callers share one load; a failed load is not cached.
 type clientCertSource struct {
 	certFile, keyFile string
 	inline            bool
@@ -190,6 +191,20 @@ func (s *clientCertSource) loadFiles(ctx context.Context) (*tls.Certificate, fil
 		// A certificate but no key file name (no home directory for the
 		// default): libpq loads no key, and its pairing check fails.
 		return nil, certStamp, keyStamp, &KeyFileError{Path: "", Reason: KeyMismatch, Err: errors.New("no private key assigned")}
+	}
+
+	// A certificate renewed for the same key must not cost another
+	// decryption: reuse the key of the last load if its file is unchanged.
+	s.mu.Lock()
+	prev := s.cached
+	s.mu.Unlock()
+	if prev != nil && prev.keyStamp == keyStamp {
+		if key, ok := prev.cert.PrivateKey.(crypto.Signer); ok {
+			if !keyMatchesCertificate(leaf, key) {
+				return nil, certStamp, keyStamp, &KeyFileError{Path: keyPath, Reason: KeyMismatch, Err: errKeyValuesMismatch}
+			}
+			return &tls.Certificate{Certificate: chain, PrivateKey: key, Leaf: leaf}, certStamp, keyStamp, nil
+		}
 	}
 
 	s.keyLoads.Add(1)

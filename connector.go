@@ -94,20 +94,12 @@ func newConnector(cfg *config, opts ...Option) (*Connector, error) {
 	for _, o := range opts {
 		o(c)
 	}
-	if err := checkSupported(cfg); err != nil {
-		return nil, err
-	}
 	if cfg.sslcertmode != "disable" {
 		c.clientCerts = newClientCertSource(cfg.sslcert, cfg.sslkey, cfg.sslinline, cfg.sslpassword, c.passwordFunc)
 	}
-	c.roots = newTrustStoreSource(cfg.sslrootcert, cfg.sslinline)
+	crlFile, crlDir := crlLocations(cfg)
+	c.roots = newTrustStoreSource(cfg.sslrootcert, crlFile, crlDir, cfg.sslinline)
 	return c, nil
-}
-
-// checkSupported rejects settings that pqssl would otherwise have to ignore
-// in a way that weakens the connection.
-func checkSupported(cfg *config) error {
-	return nil
 }
 
 // Driver returns the pqssl Driver.
