@@ -28,17 +28,23 @@ func (e *rootCertMissingError) Unwrap() error { return ErrRootCertMissing }
 // trustStoreSource supplies a Connector's trust store. Like libpq it looks
 // for the root file on every connection, so a file that appears, changes or
 // disappears is noticed, but it parses the file again only when it changed.
+// The CRL locations are added to a root file's store (never to the system
+// store), as libpq adds them.
 type trustStoreSource struct {
 	path   string // sslrootcert: a file, "system", or PEM data with sslinline
 	inline bool
+	crls   *crlSource
 
 	mu    sync.Mutex
 	stamp fileStamp
-	store *trustStore
+	store *trustStore // the root file's, without the CRL locations
 }
 
-func newTrustStoreSource(path string, inline bool) *trustStoreSource {
-	return &trustStoreSource{path: path, inline: inline}
+// newTrustStoreSource returns the source for the root file path and the CRL
+// file and directory (sslcrl and sslcrldir as crlLocations resolves them;
+// "" for none).
+func newTrustStoreSource(path, crlFile, crlDir string, inline bool) *trustStoreSource {
+	return &trustStoreSource{path: path, inline: inline, crls: newCRLSource(crlFile, crlDir)}
 }
 
 // load returns the trust store for one TLS attempt, or nil when there is no
@@ -65,7 +71,7 @@ func (s *trustStoreSource) load(sslmode string) (*trustStore, error) {
 			}
 			s.store = st
 		}
-		return s.store, nil
+		return s.crls.apply(s.store), nil
 	}
 	var fi os.FileInfo
 	err := errors.New("no root certificate file")
@@ -82,12 +88,12 @@ func (s *trustStoreSource) load(sslmode string) (*trustStore, error) {
 	}
 	stamp := stampOf(fi)
 	if s.store != nil && stamp == s.stamp {
-		return s.store, nil
+		return s.crls.apply(s.store), nil
 	}
 	st, err := loadTrustStore(s.path, false)
 	if err != nil {
 		return nil, err
 	}
 	s.store, s.stamp = st, stamp
-	return st, nil
+	return s.crls.apply(st), nil
 }

@@ -16,7 +16,7 @@ package pqssl
 //  2. chain building and trust,
 //  3. extensions: critical extensions, CA-ness, purpose, path length,
 //  4. key and signature strength of the rest of the chain,
-//  5. revocation (checkRevocation),
+//  5. revocation (checkRevocation, in crl.go),
 //  6. signatures, issuers' key usage and validity periods, top down,
 //  7. name constraints.
 //
@@ -220,27 +220,51 @@ func (r VerifyReason) String() string {
 }
 
 // CertificateVerifyError reports that the server's certificate chain failed
-// verification against the root certificates (sslrootcert).
+// verification against the root certificates (sslrootcert) and, when a CRL
+// location was loaded (sslcrl, sslcrldir), the certificate revocation
+// lists.
 //
 // Its message is "certificate verify failed: " followed by OpenSSL's
-// description of the reason. libpq 15 prints only
-// "SSL error: certificate verify failed"; later libpq versions append the
-// reason in this same form for some failures.
+// description of the reason; for revocation failures, the subject and
+// serial number of the certificate concerned follow in parentheses. libpq
+// 15 prints only "SSL error: certificate verify failed"; later libpq
+// versions append the reason in this same form for some failures.
 type CertificateVerifyError struct {
 	Reason VerifyReason
 	// Cert is the certificate the failure concerns, nil when there is none
-	// (e.g. the server sent no certificate).
+	// (e.g. the server sent no certificate). For revocation failures it is
+	// the certificate being checked: the revoked one for CertRevoked, the
+	// one no usable CRL covers for UnableToGetCRL.
 	Cert *x509.Certificate
 	// Depth is Cert's position in the chain being built: 0 for the leaf,
 	// 1 for its issuer, and so on.
 	Depth int
+	// CRL is the revocation list the failure concerns (the one listing
+	// Cert, or the one found expired, badly signed...), nil for other
+	// failures.
+	CRL *x509.RevocationList
 	// Err is the underlying error, if any (e.g. from a signature check).
 	Err error
 }
 
-// Error returns "certificate verify failed: " and the reason.
+// Error returns "certificate verify failed: " and the reason, followed for
+// revocation failures by the certificate's subject and serial number.
 func (e *CertificateVerifyError) Error() string {
-	return "certificate verify failed: " + e.Reason.String()
+	msg := "certificate verify failed: " + e.Reason.String()
+	if e.Cert != nil && e.Reason.isRevocation() {
+		msg += fmt.Sprintf(" (subject %q, serial %#x)", e.Cert.Subject.String(), e.Cert.SerialNumber)
+	}
+	return msg
+}
+
+// isRevocation reports whether r is a failure of revocation checking.
+func (r VerifyReason) isRevocation() bool {
+	switch r {
+	case UnableToGetCRL, CRLSignatureFailure, CRLNotYetValid, CRLHasExpired, CertRevoked,
+		UnableToGetCRLIssuer, KeyUsageNoCRLSign, UnhandledCriticalCRLExtension, DifferentCRLScope:
+		return true
+	}
+	return false
 }
 
 // Unwrap returns Err.
@@ -284,10 +308,16 @@ func (e *RootCertError) Unwrap() error { return e.Err }
 type trustStore struct {
 	certs     []*certInfo            // in file order, without duplicates
 	bySubject map[string][]*certInfo // keyed by canonical subject
-	// crls are the CRLs found in the root file. OpenSSL loads them into the
-	// store along with the certificates; they take part in revocation
-	// checking when that is switched on.
-	crls []*x509.RevocationList
+	// crls are the CRLs found in the root file (and, see crl.go, in the
+	// CRL file). OpenSSL loads them into the store along with the
+	// certificates; they take part in revocation checking when that is
+	// switched on.
+	crls []*crlInfo
+	// crlCheck is set when a CRL location was loaded: every certificate of
+	// a chain must then be covered by a CRL. crlDirs are the hashed
+	// directories (sslcrldir) searched for CRLs and certificates.
+	crlCheck bool
+	crlDirs  []string
 }
 
 func newTrustStore() *trustStore {
@@ -362,7 +392,7 @@ func (s *trustStore) addPEM(data []byte) *RootCertError {
 		return &RootCertError{Reason: reason}
 	}
 	var certs []*certInfo
-	var crls []*x509.RevocationList
+	var crls []*crlInfo
 	for _, b := range blocks {
 		switch b.name {
 		case "CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE":
@@ -376,11 +406,11 @@ func (s *trustStore) addPEM(data []byte) *RootCertError {
 			if reason != "" {
 				return &RootCertError{Reason: reason}
 			}
-			crl, err := x509.ParseRevocationList(der)
+			crl, err := parseCRL(der)
 			if err != nil {
 				return &RootCertError{Reason: err.Error(), Err: err}
 			}
-			crls = append(crls, crl)
+			crls = append(crls, newCRLInfo(crl))
 		}
 	}
 	if len(certs) == 0 && len(crls) == 0 {
@@ -401,7 +431,8 @@ type pemBlock struct {
 // readPEM splits data into PEM blocks the way OpenSSL's PEM_read_bio does
 // (in its lenient "EAY compatible" mode): text outside blocks is skipped,
 // header lines (those with a colon before the data) are ignored, and the
-// problems OpenSSL reports are returned as its reason texts.
+// problems OpenSSL reports are returned as its reason texts, along with the
+// blocks read before the malformed one.
 func readPEM(data []byte) ([]pemBlock, string) {
 	lines := strings.Split(string(data), "\n")
 	// A UTF-8 byte order mark is skipped at the start of the file.
@@ -428,7 +459,7 @@ func readPEM(data []byte) ([]pemBlock, string) {
 			}
 			if l == "" {
 				if header == 2 {
-					return nil, "bad end line"
+					return blocks, "bad end line"
 				}
 				header = 2
 				body.Reset() // what came before was a header
@@ -436,7 +467,7 @@ func readPEM(data []byte) ([]pemBlock, string) {
 			}
 			if strings.HasPrefix(l, "-----END ") {
 				if l != "-----END "+name+"-----" {
-					return nil, "bad end line"
+					return blocks, "bad end line"
 				}
 				ended = true
 				break
@@ -446,7 +477,7 @@ func readPEM(data []byte) ([]pemBlock, string) {
 			}
 		}
 		if !ended {
-			return nil, "bad end line"
+			return blocks, "bad end line"
 		}
 		b64 := strings.Map(func(r rune) rune {
 			if r == ' ' || r == '\t' || r == '\r' {
@@ -456,7 +487,7 @@ func readPEM(data []byte) ([]pemBlock, string) {
 		}, body.String())
 		der, err := base64.StdEncoding.DecodeString(b64)
 		if err != nil {
-			return nil, "bad base64 decode"
+			return blocks, "bad base64 decode"
 		}
 		blocks = append(blocks, pemBlock{name: name, data: der})
 	}
@@ -1689,6 +1720,7 @@ type verifier struct {
 	untrusted    []*certInfo // server-sent certificates still available as issuers
 	chain        []*certInfo // leaf first
 	numUntrusted int         // chain[:numUntrusted] came from the server
+	lookup       *dirLookup  // what the hashed directories added to the store
 }
 
 func (v *verifier) fail(r VerifyReason, depth int, err error) *CertificateVerifyError {
@@ -1762,7 +1794,7 @@ func (v *verifier) buildChain() error {
 			curr := v.chain[num-1]
 			var issuer *certInfo
 			if num <= maxDepth {
-				issuer = v.bestIssuer(curr, v.store.bySubject[curr.issuer], false)
+				issuer = v.bestIssuer(curr, v.trustedIssuers(curr), false)
 			}
 			if issuer != nil {
 				ok := true
@@ -1897,14 +1929,6 @@ func (v *verifier) checkAuthLevel() error {
 			return v.fail(CAMDTooWeak, i, nil)
 		}
 	}
-	return nil
-}
-
-// checkRevocation is the place of OpenSSL's check_revocation: after the
-// extension and strength checks, before signatures and validity periods,
-// with the whole chain (v.chain) known. A store without CRL checking
-// accepts every chain here.
-func (v *verifier) checkRevocation() error {
 	return nil
 }
 

@@ -227,24 +227,75 @@ func WriteFile(tb testing.TB, path string, data []byte, mode os.FileMode) string
 // subjectKeyIdentifier when it has one. The issuer's key usage is not
 // checked, so that tests can make CRLs from unfit issuers.
 func (issuer *Cert) CRL(revoked []*big.Int, thisUpdate, nextUpdate time.Time) ([]byte, error) {
+	return issuer.NewCRL(CRLSpec{Revoked: revoked, ThisUpdate: thisUpdate, NextUpdate: nextUpdate})
+}
+
+// CRLSpec describes a CRL for NewCRL. Its zero value gives what CRL gives
+// with no revoked serial numbers and zero times.
+type CRLSpec struct {
+	// Revoked are serial numbers revoked without a reason code, at
+	// ThisUpdate.
+	Revoked []*big.Int
+	// Entries are further revoked certificate entries, used as given (with
+	// a reason code or extensions, for instance); a zero RevocationTime
+	// becomes ThisUpdate.
+	Entries []x509.RevocationListEntry
+
+	// ThisUpdate defaults to one hour ago, NextUpdate to 24 hours from
+	// now. NoNextUpdate omits the optional nextUpdate field.
+	ThisUpdate, NextUpdate time.Time
+	NoNextUpdate           bool
+
+	// Number is the CRL number; nil means the next of a process-wide
+	// counter.
+	Number *big.Int
+	// NoAuthorityKeyId omits the authorityKeyIdentifier extension.
+	NoAuthorityKeyId bool
+	// ExtraExtensions are added verbatim (an issuingDistributionPoint, a
+	// deltaCRLIndicator, an unknown critical extension...).
+	ExtraExtensions []pkix.Extension
+	// Version1 produces a v1 CRL, as "openssl ca -gencrl" writes without
+	// CRL extensions: no version field and no extensions at all.
+	Version1 bool
+}
+
+// NewCRL returns a DER-encoded CRL signed by issuer as spec describes. As
+// with CRL, the issuer's key usage is not checked.
+func (issuer *Cert) NewCRL(spec CRLSpec) ([]byte, error) {
 	if issuer == nil || issuer.Cert == nil || issuer.Key == nil {
 		return nil, errors.New("testpki: CRL called on an incomplete issuer")
 	}
 	now := time.Now()
+	thisUpdate, nextUpdate := spec.ThisUpdate, spec.NextUpdate
 	if thisUpdate.IsZero() {
 		thisUpdate = now.Add(-time.Hour)
 	}
 	if nextUpdate.IsZero() {
 		nextUpdate = now.Add(24 * time.Hour)
 	}
-	tmpl := &x509.RevocationList{
-		Number:     big.NewInt(crlNumber.Add(1)),
-		ThisUpdate: thisUpdate,
-		NextUpdate: nextUpdate,
+	number := spec.Number
+	if number == nil {
+		number = big.NewInt(crlNumber.Add(1))
 	}
-	for _, s := range revoked {
+	tmpl := &x509.RevocationList{
+		Number:          number,
+		ThisUpdate:      thisUpdate,
+		NextUpdate:      nextUpdate,
+		ExtraExtensions: spec.ExtraExtensions,
+	}
+	if nextUpdate.Before(thisUpdate) {
+		// crypto/x509 refuses such a CRL; the field is rewritten below.
+		tmpl.NextUpdate = thisUpdate
+	}
+	for _, s := range spec.Revoked {
 		tmpl.RevokedCertificateEntries = append(tmpl.RevokedCertificateEntries,
 			x509.RevocationListEntry{SerialNumber: s, RevocationTime: thisUpdate})
+	}
+	for _, e := range spec.Entries {
+		if e.RevocationTime.IsZero() {
+			e.RevocationTime = thisUpdate
+		}
+		tmpl.RevokedCertificateEntries = append(tmpl.RevokedCertificateEntries, e)
 	}
 	// crypto/x509 insists on cRLSign and a subject key id in the issuer;
 	// a copy with both satisfied lets tests sign with any certificate.
@@ -256,7 +307,116 @@ func (issuer *Cert) CRL(revoked []*big.Int, thisUpdate, nextUpdate time.Time) ([
 		h := sha1.Sum(iss.RawSubjectPublicKeyInfo)
 		iss.SubjectKeyId = h[:]
 	}
-	return x509.CreateRevocationList(rand.Reader, tmpl, &iss, issuer.Key)
+	der, err := x509.CreateRevocationList(rand.Reader, tmpl, &iss, issuer.Key)
+	if err != nil {
+		return nil, fmt.Errorf("testpki: %w", err)
+	}
+	if !spec.Version1 && !spec.NoNextUpdate && !spec.NoAuthorityKeyId && !nextUpdate.Before(thisUpdate) {
+		return der, nil
+	}
+	return rewriteCRL(der, issuer.Key, spec, nextUpdate)
+}
+
+// MustCRL is NewCRL that ends the test on error.
+func (issuer *Cert) MustCRL(tb testing.TB, spec CRLSpec) []byte {
+	tb.Helper()
+	der, err := issuer.NewCRL(spec)
+	if err != nil {
+		tb.Fatalf("testpki.NewCRL: %v", err)
+	}
+	return der
+}
+
+var oidAuthorityKeyId = asn1.ObjectIdentifier{2, 5, 29, 35}
+
+// Universal tags of the two ASN.1 time types.
+const (
+	asn1UTCTime = 23
+	asn1GenTime = 24
+)
+
+// rewriteCRL edits the TBSCertList of a CRL made by crypto/x509 (version,
+// nextUpdate, extensions) and signs it again.
+func rewriteCRL(der []byte, signer crypto.Signer, spec CRLSpec, nextUpdate time.Time) ([]byte, error) {
+	parsed, err := x509.ParseRevocationList(der)
+	if err != nil {
+		return nil, fmt.Errorf("testpki: %w", err)
+	}
+	var c rawCertificate
+	if _, err := asn1.Unmarshal(der, &c); err != nil {
+		return nil, fmt.Errorf("testpki: %w", err)
+	}
+	var fields []asn1.RawValue
+	for rest := c.TBS.Bytes; len(rest) > 0; {
+		var v asn1.RawValue
+		if rest, err = asn1.Unmarshal(rest, &v); err != nil {
+			return nil, fmt.Errorf("testpki: %w", err)
+		}
+		fields = append(fields, v)
+	}
+	// version, signature, issuer, thisUpdate, nextUpdate, [revoked], [0] extensions
+	var out [][]byte
+	for i, f := range fields {
+		switch {
+		case i == 0 && f.Class == asn1.ClassUniversal && f.Tag == asn1.TagInteger:
+			if spec.Version1 {
+				continue
+			}
+		case i == 4 && f.Class == asn1.ClassUniversal && (f.Tag == asn1UTCTime || f.Tag == asn1GenTime):
+			if spec.NoNextUpdate {
+				continue
+			}
+			t, err := asn1.MarshalWithParams(nextUpdate.UTC(), "utc")
+			if err != nil {
+				return nil, fmt.Errorf("testpki: %w", err)
+			}
+			out = append(out, t)
+			continue
+		case f.Class == asn1.ClassContextSpecific && f.Tag == 0:
+			if spec.Version1 {
+				continue
+			}
+			if spec.NoAuthorityKeyId {
+				var exts []pkix.Extension
+				if _, err := asn1.Unmarshal(f.Bytes, &exts); err != nil {
+					return nil, fmt.Errorf("testpki: %w", err)
+				}
+				kept := exts[:0]
+				for _, e := range exts {
+					if !e.Id.Equal(oidAuthorityKeyId) {
+						kept = append(kept, e)
+					}
+				}
+				if len(kept) == 0 {
+					continue
+				}
+				b, err := asn1.Marshal(kept)
+				if err != nil {
+					return nil, fmt.Errorf("testpki: %w", err)
+				}
+				b, err = asn1.Marshal(asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: b})
+				if err != nil {
+					return nil, fmt.Errorf("testpki: %w", err)
+				}
+				out = append(out, b)
+				continue
+			}
+		}
+		out = append(out, f.FullBytes)
+	}
+	tbs, err := asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSequence, IsCompound: true, Bytes: bytes.Join(out, nil)})
+	if err != nil {
+		return nil, fmt.Errorf("testpki: %w", err)
+	}
+	sig, err := sign(signer, parsed.SignatureAlgorithm, tbs)
+	if err != nil {
+		return nil, err
+	}
+	return asn1.Marshal(rawCertificate{
+		TBS:       asn1.RawValue{FullBytes: tbs},
+		Algorithm: c.Algorithm,
+		Signature: asn1.BitString{Bytes: sig, BitLength: 8 * len(sig)},
+	})
 }
 
 // CRLPEM encodes a DER CRL as an "X509 CRL" PEM block.

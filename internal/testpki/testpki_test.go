@@ -11,7 +11,9 @@ import (
 	"math/big"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -183,6 +185,95 @@ func TestCRL(t *testing.T) {
 	// A non-CA issuer can sign a CRL too, for negative tests.
 	if _, err := leaf.CRL(nil, time.Time{}, time.Time{}); err != nil {
 		t.Errorf("CRL from a leaf: %v", err)
+	}
+}
+
+// TestNewCRL checks the CRL shapes NewCRL makes by rewriting what
+// crypto/x509 produces, with openssl as the judge of the result where it is
+// installed.
+func TestNewCRL(t *testing.T) {
+	root := MustRoot(t, Spec{})
+	leaf := root.MustIssue(t, Spec{})
+	this := time.Now().Add(-2 * time.Hour).Truncate(time.Second)
+	tests := []struct {
+		name  string
+		spec  CRLSpec
+		check func(t *testing.T, der []byte)
+	}{
+		{"no nextUpdate", CRLSpec{Revoked: Serials(leaf), NoNextUpdate: true, ThisUpdate: this}, func(t *testing.T, der []byte) {
+			crl, err := x509.ParseRevocationList(der)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !crl.NextUpdate.IsZero() || !crl.ThisUpdate.Equal(this) || len(crl.RevokedCertificateEntries) != 1 {
+				t.Errorf("this %v next %v entries %d", crl.ThisUpdate, crl.NextUpdate, len(crl.RevokedCertificateEntries))
+			}
+			if err := crl.CheckSignatureFrom(root.Cert); err != nil {
+				t.Errorf("signature: %v", err)
+			}
+		}},
+		{"no authority key id", CRLSpec{NoAuthorityKeyId: true}, func(t *testing.T, der []byte) {
+			crl, err := x509.ParseRevocationList(der)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if crl.AuthorityKeyId != nil || crl.Number == nil {
+				t.Errorf("akid %x number %v", crl.AuthorityKeyId, crl.Number)
+			}
+			if err := crl.CheckSignatureFrom(root.Cert); err != nil {
+				t.Errorf("signature: %v", err)
+			}
+		}},
+		{"nextUpdate before thisUpdate", CRLSpec{ThisUpdate: this, NextUpdate: this.Add(-time.Hour)}, func(t *testing.T, der []byte) {
+			crl, err := x509.ParseRevocationList(der)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !crl.NextUpdate.Equal(this.Add(-time.Hour)) {
+				t.Errorf("next %v", crl.NextUpdate)
+			}
+		}},
+		{"version 1", CRLSpec{Revoked: Serials(leaf), Version1: true}, func(t *testing.T, der []byte) {
+			// crypto/x509 reads v2 CRLs only.
+			if _, err := x509.ParseRevocationList(der); err == nil {
+				t.Errorf("crypto/x509 parsed a v1 CRL")
+			}
+			var c rawCertificate
+			if _, err := asn1.Unmarshal(der, &c); err != nil {
+				t.Fatal(err)
+			}
+			var first asn1.RawValue
+			if _, err := asn1.Unmarshal(c.TBS.Bytes, &first); err != nil || first.Tag != asn1.TagSequence {
+				t.Errorf("TBSCertList starts with tag %d, want the signature algorithm", first.Tag)
+			}
+		}},
+		{"number and entries", CRLSpec{Number: big.NewInt(42), Entries: []x509.RevocationListEntry{{SerialNumber: big.NewInt(7), ReasonCode: 1}}}, func(t *testing.T, der []byte) {
+			crl, err := x509.ParseRevocationList(der)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if crl.Number.Int64() != 42 || len(crl.RevokedCertificateEntries) != 1 || crl.RevokedCertificateEntries[0].ReasonCode != 1 ||
+				crl.RevokedCertificateEntries[0].RevocationTime.IsZero() {
+				t.Errorf("number %v entries %+v", crl.Number, crl.RevokedCertificateEntries)
+			}
+		}},
+	}
+	openssl, _ := exec.LookPath("openssl")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			der := root.MustCRL(t, tt.spec)
+			tt.check(t, der)
+			if openssl == "" {
+				return
+			}
+			dir := t.TempDir()
+			crlFile := WriteFile(t, filepath.Join(dir, "crl.der"), der, 0o600)
+			caFile := WriteFile(t, filepath.Join(dir, "ca.pem"), root.CertPEM, 0o600)
+			out, err := exec.Command(openssl, "crl", "-inform", "DER", "-in", crlFile, "-CAfile", caFile, "-noout").CombinedOutput()
+			if err != nil || !strings.Contains(string(out), "verify OK") {
+				t.Errorf("openssl crl: %v\n%s", err, out)
+			}
+		})
 	}
 }
 
