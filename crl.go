@@ -14,7 +14,8 @@ package pqssl
 //     certificate and no CRL, the call fails and there is no revocation
 //     checking at all, even when sslcrldir is set (OpenSSL gives up before
 //     it records the directory). A DER CRL file therefore switches nothing
-//     on.
+//     on in libpq; pqssl departs from that on purpose and uses a file that
+//     holds exactly one DER CRL (see loadFile).
 //   - Certificates in the CRL file join the trust store: a self-signed one
 //     becomes a trust anchor.
 //   - sslcrldir is a list of directories (separated like PATH) that is only
@@ -1013,6 +1014,14 @@ func (c *crlSource) loadFile() *trustStore {
 	s := newTrustStore()
 	if s.addPEM(data) != nil {
 		s = nil
+		// Deliberately stricter than libpq: OpenSSL reads the CRL file as
+		// PEM only, so libpq silently checks no revocation at all when
+		// sslcrl names a DER CRL. pqssl uses it, rather than leave a
+		// revocation list the user configured without effect.
+		if crl, err := parseCRL(data); err == nil {
+			s = newTrustStore()
+			s.crls = append(s.crls, newCRLInfo(crl))
+		}
 	}
 	c.stamp, c.haveStamp, c.fromFile = stamp, true, s
 	return s
