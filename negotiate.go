@@ -43,9 +43,15 @@ var (
 	// protocol data.
 	ErrUnencryptedData = errors.New("pqssl: received unencrypted data after SSL response")
 
-	// ErrNoClientCertRequested reports, under sslcertmode=require, a server
-	// that did not ask for a client certificate.
-	ErrNoClientCertRequested = errors.New("pqssl: server accepted connection without a valid SSL certificate")
+	// ErrClientCertNotRequested reports, under sslcertmode=require, a
+	// server that authenticated the session without asking for a client
+	// certificate.
+	ErrClientCertNotRequested = errors.New("pqssl: server did not request an SSL certificate")
+
+	// ErrClientCertNotSent reports, under sslcertmode=require, a server
+	// that asked for a client certificate, got none and authenticated the
+	// session anyway.
+	ErrClientCertNotSent = errors.New("pqssl: server accepted connection without a valid SSL certificate")
 
 	// ErrALPNNotSelected reports, under sslnegotiation=direct, a server that
 	// did not select the ALPN protocol "postgresql".
@@ -113,19 +119,48 @@ func (d *dialer) DialContext(ctx context.Context, network, address string) (net.
 	// pqssl answers the server's password requests itself (authConn), so
 	// that channel_binding and the password file work as in libpq.
 	if d.enc == encPlain || network == "unix" {
-		return d.wrapAuth(conn), nil
+		return d.wrapAuth(conn, nil), nil
 	}
-	tc, err := d.negotiate(ctx, conn)
+	tc, certs, err := d.negotiate(ctx, conn)
 	if err != nil {
 		conn.Close()
 		return nil, err
 	}
-	return d.wrapAuth(tc), nil
+	return d.wrapAuth(tc, certs), nil
+}
+
+// clientCertExchange records what became of the client certificate during
+// a handshake, for sslcertmode=require, which libpq checks when the server
+// reports successful authentication.
+type clientCertExchange struct {
+	mu        sync.Mutex
+	requested bool // the server asked for a certificate
+	sent      bool // and got one
+}
+
+// check applies sslcertmode=require to a session the server has just
+// authenticated; x is nil for a plaintext session.
+func (x *clientCertExchange) check(sslcertmode string) error {
+	if sslcertmode != "require" {
+		return nil
+	}
+	if x == nil {
+		return ErrClientCertNotRequested
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	switch {
+	case !x.requested:
+		return ErrClientCertNotRequested
+	case !x.sent:
+		return ErrClientCertNotSent
+	}
+	return nil
 }
 
 // negotiate runs the SSLRequest exchange (or, with sslnegotiation=direct,
 // starts TLS at once) and the handshake on conn.
-func (d *dialer) negotiate(ctx context.Context, conn net.Conn) (net.Conn, error) {
+func (d *dialer) negotiate(ctx context.Context, conn net.Conn) (net.Conn, *clientCertExchange, error) {
 	// A deadline and a cancellation watcher cover the reads below, which a
 	// silent server would otherwise block forever.
 	if dl, ok := ctx.Deadline(); ok {
@@ -140,45 +175,45 @@ func (d *dialer) negotiate(ctx context.Context, conn net.Conn) (net.Conn, error)
 		binary.BigEndian.PutUint32(req[0:4], 8)
 		binary.BigEndian.PutUint32(req[4:8], sslRequestCode)
 		if _, err := conn.Write(req[:]); err != nil {
-			return nil, wrapAttempt(phaseNegotiate, ctxErr(ctx, err))
+			return nil, nil, wrapAttempt(phaseNegotiate, ctxErr(ctx, err))
 		}
 		// Exactly one byte: anything the server sends after it belongs to
 		// the TLS handshake, never to the PostgreSQL protocol.
 		var resp [1]byte
 		if _, err := io.ReadFull(conn, resp[:]); err != nil {
-			return nil, wrapAttempt(phaseNegotiate, ctxErr(ctx, err))
+			return nil, nil, wrapAttempt(phaseNegotiate, ctxErr(ctx, err))
 		}
 		switch resp[0] {
 		case 'S':
 		case 'N':
 			if d.enc == encTLSOrPlain {
 				if !stop() {
-					return nil, wrapAttempt(phaseNegotiate, ctxErr(ctx, ctx.Err()))
+					return nil, nil, wrapAttempt(phaseNegotiate, ctxErr(ctx, ctx.Err()))
 				}
 				conn.SetDeadline(time.Time{})
-				return conn, nil
+				return conn, nil, nil
 			}
-			return nil, &attemptError{phase: phaseNegotiate, err: ErrSSLNotSupported}
+			return nil, nil, &attemptError{phase: phaseNegotiate, err: ErrSSLNotSupported}
 		case 'E':
-			return nil, &attemptError{phase: phaseNegotiate, err: ErrSSLErrorResponse}
+			return nil, nil, &attemptError{phase: phaseNegotiate, err: ErrSSLErrorResponse}
 		default:
-			return nil, &attemptError{phase: phaseNegotiate, err: &InvalidSSLResponseError{Response: resp[0]}}
+			return nil, nil, &attemptError{phase: phaseNegotiate, err: &InvalidSSLResponseError{Response: resp[0]}}
 		}
 	}
 
-	tc, err := d.handshake(ctx, conn)
+	tc, certs, err := d.handshake(ctx, conn)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !stop() {
-		return nil, wrapAttempt(phaseHandshake, ctxErr(ctx, ctx.Err()))
+		return nil, nil, wrapAttempt(phaseHandshake, ctxErr(ctx, ctx.Err()))
 	}
 	conn.SetDeadline(time.Time{})
-	return tc, nil
+	return tc, certs, nil
 }
 
 // handshake runs the TLS handshake with libpq's verification rules.
-func (d *dialer) handshake(ctx context.Context, conn net.Conn) (*tls.Conn, error) {
+func (d *dialer) handshake(ctx context.Context, conn net.Conn) (*tls.Conn, *clientCertExchange, error) {
 	cfg := d.c.cfg
 	// libpq loads the client certificate and key before the handshake,
 	// whether or not the server will ask for them, so a broken key fails
@@ -188,27 +223,26 @@ func (d *dialer) handshake(ctx context.Context, conn net.Conn) (*tls.Conn, error
 		var err error
 		clientCert, err = d.c.clientCerts.certificate(ctx)
 		if err != nil {
-			return nil, &attemptError{phase: phaseHandshake, err: err}
+			return nil, nil, &attemptError{phase: phaseHandshake, err: err}
 		}
 	}
 	// Like libpq, failures to load files count as failures of the TLS
 	// attempt, after which sslmode=prefer tries plaintext.
 	roots, err := d.c.roots.load(cfg.sslmode)
 	if err != nil {
-		return nil, &attemptError{phase: phaseHandshake, err: err}
+		return nil, nil, &attemptError{phase: phaseHandshake, err: err}
 	}
 
-	var mu sync.Mutex
-	certRequested := false
+	certs := &clientCertExchange{}
 	tcfg := &tls.Config{
 		// Verification is VerifyConnection's, with libpq's rules.
 		InsecureSkipVerify: true,
 		MinVersion:         cfg.sslMinVersion,
 		MaxVersion:         cfg.sslMaxVersion,
 		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
-			mu.Lock()
-			certRequested = true
-			mu.Unlock()
+			certs.mu.Lock()
+			certs.requested, certs.sent = true, clientCert != nil
+			certs.mu.Unlock()
 			// libpq sends its certificate whenever asked, whatever CA
 			// names the server lists.
 			if clientCert == nil {
@@ -229,7 +263,7 @@ func (d *dialer) handshake(ctx context.Context, conn net.Conn) (*tls.Conn, error
 	if cfg.sslkeylogfile != "" {
 		w, err := openKeyLog(cfg.sslkeylogfile)
 		if err != nil {
-			return nil, &attemptError{phase: phaseHandshake, err: err}
+			return nil, nil, &attemptError{phase: phaseHandshake, err: err}
 		}
 		defer w.Close()
 		tcfg.KeyLogWriter = w
@@ -241,20 +275,14 @@ func (d *dialer) handshake(ctx context.Context, conn net.Conn) (*tls.Conn, error
 		if errors.As(err, &rh) && cfg.sslnegotiation != "direct" {
 			// The server's first bytes after 'S' were not TLS: bytes it
 			// sent in the clear right after its answer.
-			return nil, &attemptError{phase: phaseNegotiate, err: ErrUnencryptedData}
+			return nil, nil, &attemptError{phase: phaseNegotiate, err: ErrUnencryptedData}
 		}
-		return nil, wrapAttempt(phaseHandshake, ctxErr(ctx, err))
+		return nil, nil, wrapAttempt(phaseHandshake, ctxErr(ctx, err))
 	}
 	if cfg.sslnegotiation == "direct" && tc.ConnectionState().NegotiatedProtocol != "postgresql" {
-		return nil, &attemptError{phase: phaseHandshake, err: ErrALPNNotSelected}
+		return nil, nil, &attemptError{phase: phaseHandshake, err: ErrALPNNotSelected}
 	}
-	mu.Lock()
-	requested := certRequested
-	mu.Unlock()
-	if cfg.sslcertmode == "require" && !requested {
-		return nil, &attemptError{phase: phaseHandshake, err: ErrNoClientCertRequested}
-	}
-	return tc, nil
+	return tc, certs, nil
 }
 
 // verifyServer applies libpq's checks to the server's certificates: the chain

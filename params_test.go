@@ -33,6 +33,8 @@ func TestSSLCertMode(t *testing.T) {
 		hba      string // hbaProfiles key
 		mode     string // sslcertmode, "" = not given
 		env      string // PGSSLCERTMODE
+		sslmode  string // "" = require
+		noCert   bool   // no client certificate files
 		want     outcome
 		wantIs   error
 		wantText string
@@ -44,9 +46,16 @@ func TestSSLCertMode(t *testing.T) {
 		{name: "disable, server asks, trust", asks: true, hba: "both", mode: "disable", want: outTLS},
 		{name: "allow, server does not ask", hba: "both", mode: "allow", want: outTLS},
 		{name: "require, server does not ask", hba: "both", mode: "require", want: outFail,
-			wantIs: ErrNoClientCertRequested, wantText: "server accepted connection without a valid SSL certificate"},
+			wantIs: ErrClientCertNotRequested, wantText: "server did not request an SSL certificate"},
 		{name: "PGSSLCERTMODE=require, server does not ask", hba: "both", env: "require", want: outFail,
-			wantIs: ErrNoClientCertRequested},
+			wantIs: ErrClientCertNotRequested},
+		{name: "require, server asks, client has none, trust", asks: true, hba: "both", mode: "require", noCert: true, want: outFail,
+			wantIs: ErrClientCertNotSent, wantText: "server accepted connection without a valid SSL certificate"},
+		{name: "allow, server asks, client has none, trust", asks: true, hba: "both", mode: "allow", noCert: true, want: outTLS},
+		{name: "require, prefer, plaintext server", hba: "plain", mode: "require", sslmode: "prefer", want: outFail,
+			wantIs: ErrClientCertNotRequested},
+		{name: "require, disable", hba: "plain", mode: "require", sslmode: "disable", want: outFail,
+			wantIs: ErrClientCertNotRequested},
 		{name: "PGSSLCERTMODE=require, server asks", asks: true, hba: "cert", env: "require", want: outTLS},
 	}
 	for _, tt := range tests {
@@ -62,7 +71,14 @@ func TestSSLCertMode(t *testing.T) {
 			if tt.env != "" {
 				t.Setenv("PGSSLCERTMODE", tt.env)
 			}
-			dsn := fmt.Sprintf("host=localhost hostaddr=127.0.0.1 port=%d user=postgres dbname=postgres sslmode=require", cluster.Port)
+			sslmode := tt.sslmode
+			if sslmode == "" {
+				sslmode = "require"
+			}
+			dsn := fmt.Sprintf("host=localhost hostaddr=127.0.0.1 port=%d user=postgres dbname=postgres sslmode=%s", cluster.Port, sslmode)
+			if tt.noCert {
+				dsn += " sslcert=" + filepath.Join(home, "nonexistent.crt")
+			}
 			if tt.mode != "" {
 				dsn += " sslcertmode=" + tt.mode
 			}

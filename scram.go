@@ -109,13 +109,21 @@ type authParams struct {
 	passfile       string // password file consulted when password is ""
 	dbname         string
 	host           hostSpec // the host the password file entry must match
+
+	// sslcertmode=require is checked when the server reports successful
+	// authentication, against what became of the client certificate in the
+	// handshake (certs, nil on a plaintext session).
+	sslcertmode string
+	certs       *clientCertExchange
 }
 
 // wrapAuth returns conn for lib/pq, wrapped in an authConn that answers the
 // server's password authentication requests on lib/pq's behalf.
-func (d *dialer) wrapAuth(conn net.Conn) net.Conn {
+func (d *dialer) wrapAuth(conn net.Conn, certs *clientCertExchange) net.Conn {
 	cfg := d.c.cfg
 	return newAuthConn(conn, authParams{
+		sslcertmode:    cfg.sslcertmode,
+		certs:          certs,
 		channelBinding: cfg.channelBinding,
 		user:           cfg.user,
 		password:       cfg.password,
@@ -342,6 +350,9 @@ func (c *authConn) authRequest(hdr, body []byte) error {
 
 	switch code {
 	case authOK:
+		if err := c.p.certs.check(c.p.sslcertmode); err != nil {
+			return err
+		}
 		bound := c.scram != nil && c.scram.bound()
 		if require && !bound {
 			// A server that skips authentication, or a man in the

@@ -1,0 +1,115 @@
+package pqssl_test
+
+import (
+	"context"
+	"database/sql"
+	"os"
+	"testing"
+
+	"github.com/pqssl/pqssl"
+	"github.com/pqssl/pqssl/internal/conformance"
+	"github.com/pqssl/pqssl/internal/pgtest"
+)
+
+// reportFile is the committed conformance report, regenerated with
+// conformance.RegenerateCommand.
+const reportFile = "CONFORMANCE.md"
+
+// checkedColumns are the report columns this test reproduces, and whether
+// the whole cell must match (else its outcome only: lib/pq's messages after
+// a server's TLS alert depend on timing). pgx is measured only by the report
+// command, whose module may depend on it.
+var checkedColumns = []struct {
+	name  string
+	exact bool
+}{{conformance.Referee, true}, {"pqssl", true}, {"lib/pq", false}}
+
+// TestConformance runs the conformance matrix through libpq (psql), pqssl
+// and plain lib/pq against a real server. It fails for every case where
+// pqssl does not agree with libpq unless the case is a documented exception,
+// for every documented exception pqssl no longer needs, and for every row of
+// the committed CONFORMANCE.md that a fresh run does not reproduce.
+//
+// By default it runs the fast subset; PQSSL_CONFORMANCE=full runs the
+// whole matrix.
+func TestConformance(t *testing.T) {
+	mode := conformance.Fast
+	switch v := os.Getenv("PQSSL_CONFORMANCE"); v {
+	case "", "fast":
+	case "full":
+		mode = conformance.Full
+	default:
+		t.Fatalf("PQSSL_CONFORMANCE=%q: want fast or full", v)
+	}
+	bin := pgtest.Require(t)
+	cluster := pgtest.Shared(t)
+
+	cases, err := conformance.Generate(mode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	drivers := []conformance.Driver{
+		conformance.Libpq(),
+		conformance.SQLDriver("pqssl", func(dsn string) (*sql.DB, error) {
+			c, err := pqssl.NewConnector(dsn)
+			if err != nil {
+				return nil, err
+			}
+			return sql.OpenDB(c), nil
+		}),
+		conformance.SQLDriver("lib/pq", func(dsn string) (*sql.DB, error) { return sql.Open("postgres", dsn) }),
+	}
+	results, err := conformance.Run(context.Background(), cluster, cases, drivers, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	committed, err := os.ReadFile(reportFile)
+	if err != nil {
+		t.Fatalf("reading the committed report: %v (regenerate it with: %s)", err, conformance.RegenerateCommand)
+	}
+	rows, err := conformance.ParseReport(committed)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	stale := 0
+	for _, r := range results {
+		t.Run(r.Case.ID, func(t *testing.T) {
+			ref, expected := conformance.Reference(r, bin.Version)
+			got := r.Verdicts["pqssl"]
+			reason, excepted := conformance.ExceptionFor(r.Case.ID)
+			agrees := conformance.Agrees(ref, got, conformance.Strict("pqssl", r.Case))
+			refName := "libpq"
+			if expected {
+				refName = "expected libpq verdict"
+			}
+			switch {
+			case !agrees && !excepted:
+				t.Errorf("%s\n%s: %s\npqssl: %s", r.Case.Desc, refName, ref, got)
+			case agrees && excepted:
+				t.Errorf("%s\npqssl now agrees with libpq (%s); remove the documented exception (%s)", r.Case.Desc, ref, reason)
+			}
+
+			row, ok := rows[r.Case.ID]
+			if !ok {
+				stale++
+				t.Errorf("case missing from %s", reportFile)
+				return
+			}
+			for _, col := range checkedColumns {
+				have, want := row[col.name], conformance.Cell(r, col.name, bin.Version)
+				if !col.exact || r.Case.AlertRace {
+					have, want = conformance.CellOutcome(have), conformance.CellOutcome(want)
+				}
+				if have != want {
+					stale++
+					t.Errorf("%s column of %s: %q, a fresh run gives %q", col.name, reportFile, have, want)
+				}
+			}
+		})
+	}
+	if stale > 0 {
+		t.Errorf("%s does not match a fresh run in %d places; regenerate it with: %s", reportFile, stale, conformance.RegenerateCommand)
+	}
+}
