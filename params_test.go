@@ -260,3 +260,116 @@ func TestSSLKeyLogFile(t *testing.T) {
 }
 
 var _ = tls.VersionTLS13
+
+// TestTLSParametersFromServiceAndEnvironment checks that the TLS parameters
+// reach the connection from a service file and from their environment
+// variables as well as from the connection string, with the connection
+// string first, then the service file, then the environment.
+func TestTLSParametersFromServiceAndEnvironment(t *testing.T) {
+	cluster := pgtest.Shared(t)
+	p := getScenarioPKI(t)
+	o := scenario{leaf: "cn-only", clientCA: true}.serverOptions(p)
+	o.HBA = []string{"hostssl all pqssl_scram 127.0.0.1/32 scram-sha-256", "host all all 127.0.0.1/32 trust"}
+	if err := cluster.Apply(o); err != nil {
+		t.Fatal(err)
+	}
+	const password = "service file pw"
+	if err := cluster.CreateUser("pqssl_scram", password); err != nil {
+		t.Fatal(err)
+	}
+	home := scenario{client: "chain"}.home(t, p)
+	t.Setenv("HOME", home)
+	crl := func(issuer *testpki.Cert, revoked ...*testpki.Cert) []byte {
+		der, err := issuer.CRL(testpki.Serials(revoked...), time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return testpki.CRLPEM(der)
+	}
+	root := testpki.WriteFile(t, filepath.Join(home, "root.crt"), p.rootA.CertPEM, 0o644)
+	clean := testpki.WriteFile(t, filepath.Join(home, "clean.crl"), append(crl(p.rootA), crl(p.interA)...), 0o644)
+	revoked := testpki.WriteFile(t, filepath.Join(home, "revoked.crl"), append(crl(p.rootA), crl(p.interA, p.leaves["cn-only"])...), 0o644)
+
+	service := fmt.Sprintf(`# TLS settings of the test service
+[tls]
+host=localhost
+hostaddr=127.0.0.1
+port=%d
+dbname=postgres
+sslmode=verify-full
+sslrootcert=%s
+sslcrl=%s
+sslcertmode=require
+channel_binding=require
+
+[revoked]
+host=localhost
+hostaddr=127.0.0.1
+port=%[1]d
+dbname=postgres
+sslmode=verify-full
+sslrootcert=%[2]s
+sslcrl=%[4]s
+
+[plain-settings]
+host=localhost
+hostaddr=127.0.0.1
+port=%[1]d
+dbname=postgres
+`, cluster.Port, root, clean, revoked)
+	t.Setenv("PGSERVICEFILE", testpki.WriteFile(t, filepath.Join(home, "services.conf"), []byte(service), 0o600))
+	t.Setenv("PGPASSWORD", password)
+
+	tests := []struct {
+		name    string
+		dsn     string
+		env     map[string]string
+		want    outcome
+		wantIs  error
+		wantAs  any
+		wantMsg string
+	}{
+		{name: "all from the service file", dsn: "service=tls user=pqssl_scram", want: outTLS},
+		{name: "channel_binding=require from the service file, trust", dsn: "service=tls user=postgres", want: outFail,
+			wantMsg: "channel binding required, but server authenticated client without channel binding"},
+		{name: "string overrides the service file", dsn: "service=tls user=postgres channel_binding=prefer", want: outTLS},
+		{name: "revoking CRL from the service file", dsn: "service=revoked user=postgres", want: outFail, wantAs: new(*CertificateVerifyError),
+			wantMsg: "certificate revoked"},
+		{name: "service file overrides PGSSLCRL", dsn: "service=tls user=pqssl_scram", env: map[string]string{"PGSSLCRL": revoked}, want: outTLS},
+		{name: "PGSSLCRL", dsn: "service=plain-settings user=postgres sslmode=verify-ca sslrootcert=" + root,
+			env: map[string]string{"PGSSLCRL": revoked}, want: outFail, wantMsg: "certificate revoked"},
+		{name: "PGSSLROOTCERT and PGSSLMODE", dsn: "service=plain-settings user=postgres host=other.test",
+			env: map[string]string{"PGSSLROOTCERT": root, "PGSSLMODE": "verify-full"}, want: outFail, wantAs: new(*HostnameError)},
+		{name: "PGCHANNELBINDING", dsn: "service=plain-settings user=postgres sslmode=require",
+			env: map[string]string{"PGCHANNELBINDING": "require"}, want: outFail, wantMsg: "channel binding required"},
+		{name: "PGSSLCERTMODE=disable", dsn: "service=plain-settings user=postgres sslmode=require",
+			env: map[string]string{"PGSSLCERTMODE": "disable"}, want: outTLS},
+		{name: "PGSSLCERTMODE=require", dsn: "service=plain-settings user=postgres sslmode=require sslcert=/nonexistent",
+			env: map[string]string{"PGSSLCERTMODE": "require"}, want: outFail, wantIs: ErrClientCertNotSent},
+		{name: "PGSSLMINPROTOCOLVERSION", dsn: "service=plain-settings user=postgres sslmode=require",
+			env: map[string]string{"PGSSLMINPROTOCOLVERSION": "TLSv1.4"}, want: outFail, wantAs: new(*ParameterError)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			got, err := connectPqssl(t, tt.dsn)
+			if got != tt.want {
+				t.Fatalf("got %s (%v), want %s", got, err, tt.want)
+			}
+			if tt.wantIs != nil && !errors.Is(err, tt.wantIs) {
+				t.Errorf("error %v is not %v", err, tt.wantIs)
+			}
+			if tt.wantAs != nil && !errors.As(err, tt.wantAs) {
+				t.Errorf("error %v (%T) is not a %T", err, err, tt.wantAs)
+			}
+			if tt.wantMsg != "" && !strings.Contains(fmt.Sprint(err), tt.wantMsg) {
+				t.Errorf("error %v does not contain %q", err, tt.wantMsg)
+			}
+			if err != nil && strings.Contains(err.Error(), password) {
+				t.Errorf("error shows the password: %v", err)
+			}
+		})
+	}
+}
