@@ -3,7 +3,6 @@ package pqssl
 import (
 	"bufio"
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"os"
@@ -258,8 +257,6 @@ func TestSSLKeyLogFile(t *testing.T) {
 		t.Errorf("unwritable sslkeylogfile: %v, want an error naming the key log file", err)
 	}
 }
-
-var _ = tls.VersionTLS13
 
 // TestTLSParametersFromServiceAndEnvironment checks that the TLS parameters
 // reach the connection from a service file and from their environment

@@ -4,11 +4,8 @@ import (
 	"bytes"
 	"crypto"
 	"crypto/ecdsa"
-	"crypto/ed25519"
 	"crypto/rand"
-	"crypto/rsa"
 	"crypto/sha1"
-	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -95,7 +92,7 @@ func (b *builder) withSerial(c *testpki.Cert, serial *big.Int, issuerKey crypto.
 	if b.err != nil {
 		return placeholder
 	}
-	der, err := resign(c.Cert.Raw, issuerKey, func(t *rawTBS) error {
+	der, err := testpki.Resign(c.Cert.Raw, c.Cert.SignatureAlgorithm, issuerKey, func(t *testpki.RawTBS) error {
 		enc, err := asn1.Marshal(serial)
 		if err != nil {
 			return err
@@ -139,113 +136,6 @@ func (b *builder) encryptedKey(c *testpki.Cert, password string) []byte {
 		return nil
 	}
 	return pem.EncodeToMemory(blk)
-}
-
-// Skeletons of RFC 5280's Certificate and TBSCertificate (v3), with every
-// part kept as raw DER.
-type rawCertificate struct {
-	TBS       asn1.RawValue
-	Algorithm asn1.RawValue
-	Signature asn1.BitString
-}
-
-type rawTBS struct {
-	Version    asn1.RawValue `asn1:"optional,explicit,tag:0"`
-	Serial     asn1.RawValue
-	Algorithm  asn1.RawValue
-	Issuer     asn1.RawValue
-	Validity   asn1.RawValue
-	Subject    asn1.RawValue
-	PublicKey  asn1.RawValue
-	Extensions asn1.RawValue `asn1:"optional,explicit,tag:3"`
-}
-
-// resign changes the TBSCertificate of der with mutate and signs it again
-// with signer, keeping the signature algorithm.
-func resign(der []byte, signer crypto.Signer, mutate func(*rawTBS) error) ([]byte, error) {
-	var c rawCertificate
-	if rest, err := asn1.Unmarshal(der, &c); err != nil || len(rest) > 0 {
-		return nil, fmt.Errorf("parsing the certificate: %v", err)
-	}
-	var t rawTBS
-	if rest, err := asn1.Unmarshal(c.TBS.FullBytes, &t); err != nil || len(rest) > 0 {
-		return nil, fmt.Errorf("parsing the TBSCertificate: %v", err)
-	}
-	if err := mutate(&t); err != nil {
-		return nil, err
-	}
-	// Marshal the fields one by one: encoding/asn1 would drop an explicit
-	// version field whose raw value it cannot compare with a default.
-	var body []byte
-	if len(t.Version.FullBytes) > 0 {
-		body = append(body, t.Version.FullBytes...)
-	}
-	for _, f := range []asn1.RawValue{t.Serial, t.Algorithm, t.Issuer, t.Validity, t.Subject, t.PublicKey} {
-		body = append(body, f.FullBytes...)
-	}
-	if len(t.Extensions.FullBytes) > 0 {
-		body = append(body, t.Extensions.FullBytes...)
-	}
-	tbs, err := asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSequence, IsCompound: true, Bytes: body})
-	if err != nil {
-		return nil, err
-	}
-	parsedAlg, err := signatureAlgorithm(c.Algorithm.FullBytes)
-	if err != nil {
-		return nil, err
-	}
-	sig, err := signTBS(signer, parsedAlg, tbs)
-	if err != nil {
-		return nil, err
-	}
-	return asn1.Marshal(rawCertificate{
-		TBS:       asn1.RawValue{FullBytes: tbs},
-		Algorithm: c.Algorithm,
-		Signature: asn1.BitString{Bytes: sig, BitLength: 8 * len(sig)},
-	})
-}
-
-var (
-	oidSHA256WithRSA   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 11}
-	oidECDSAWithSHA256 = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}
-	oidEd25519         = asn1.ObjectIdentifier{1, 3, 101, 112}
-)
-
-// signatureAlgorithm recognises the algorithms the builder re-signs with.
-func signatureAlgorithm(der []byte) (x509.SignatureAlgorithm, error) {
-	var ai pkix.AlgorithmIdentifier
-	if _, err := asn1.Unmarshal(der, &ai); err != nil {
-		return 0, err
-	}
-	switch {
-	case ai.Algorithm.Equal(oidSHA256WithRSA):
-		return x509.SHA256WithRSA, nil
-	case ai.Algorithm.Equal(oidECDSAWithSHA256):
-		return x509.ECDSAWithSHA256, nil
-	case ai.Algorithm.Equal(oidEd25519):
-		return x509.PureEd25519, nil
-	}
-	return 0, fmt.Errorf("cannot re-sign with algorithm %v", ai.Algorithm)
-}
-
-func signTBS(signer crypto.Signer, alg x509.SignatureAlgorithm, tbs []byte) ([]byte, error) {
-	switch alg {
-	case x509.PureEd25519:
-		if _, ok := signer.(ed25519.PrivateKey); !ok {
-			return nil, errors.New("Ed25519 signature needs an Ed25519 key")
-		}
-		return signer.Sign(rand.Reader, tbs, crypto.Hash(0))
-	case x509.SHA256WithRSA:
-		if _, ok := signer.(*rsa.PrivateKey); !ok {
-			return nil, errors.New("RSA signature needs an RSA key")
-		}
-	case x509.ECDSAWithSHA256:
-		if _, ok := signer.(*ecdsa.PrivateKey); !ok {
-			return nil, errors.New("ECDSA signature needs an ECDSA key")
-		}
-	}
-	d := sha256.Sum256(tbs)
-	return signer.Sign(rand.Reader, d[:], crypto.SHA256)
 }
 
 // NameHash returns OpenSSL's hash of the certificate name whose DER encoding

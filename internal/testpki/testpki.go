@@ -570,16 +570,18 @@ func create(spec Spec, issuer *Cert) (*Cert, error) {
 	}, nil
 }
 
-// Skeletons of RFC 5280's Certificate and TBSCertificate, with the parts
-// that are kept as they are left as raw DER.
+// rawCertificate is RFC 5280's Certificate (and CertificateList) with the
+// signed part kept as raw DER.
 type rawCertificate struct {
 	TBS       asn1.RawValue
 	Algorithm pkix.AlgorithmIdentifier
 	Signature asn1.BitString
 }
 
-type rawTBS struct {
-	Version    int `asn1:"optional,explicit,default:0,tag:0"`
+// RawTBS is a TBSCertificate with every field kept as raw DER, for Resign.
+// An empty Version or Extensions is left out of the encoding.
+type RawTBS struct {
+	Version    asn1.RawValue `asn1:"optional,explicit,tag:0"`
 	Serial     asn1.RawValue
 	Algorithm  asn1.RawValue
 	Issuer     asn1.RawValue
@@ -589,35 +591,33 @@ type rawTBS struct {
 	Extensions asn1.RawValue `asn1:"optional,explicit,tag:3"`
 }
 
-// toVersion1 rewrites a v3 certificate as v1 (version field and extensions
-// dropped) and signs it again with the same algorithm.
-func toVersion1(der []byte, signer crypto.Signer) ([]byte, error) {
+// Resign lets mutate change the TBSCertificate of the certificate der and
+// signs the result with signer under alg, the certificate's signature
+// algorithm. It makes what crypto/x509 will not: negative serial numbers,
+// X.509 v1 certificates.
+func Resign(der []byte, alg x509.SignatureAlgorithm, signer crypto.Signer, mutate func(*RawTBS) error) ([]byte, error) {
 	var c rawCertificate
-	if _, err := asn1.Unmarshal(der, &c); err != nil {
-		return nil, fmt.Errorf("testpki: %w", err)
+	if rest, err := asn1.Unmarshal(der, &c); err != nil || len(rest) > 0 {
+		return nil, fmt.Errorf("testpki: parsing the certificate: %v", err)
 	}
-	var t rawTBS
-	if _, err := asn1.Unmarshal(c.TBS.FullBytes, &t); err != nil {
-		return nil, fmt.Errorf("testpki: %w", err)
+	var t RawTBS
+	if rest, err := asn1.Unmarshal(c.TBS.FullBytes, &t); err != nil || len(rest) > 0 {
+		return nil, fmt.Errorf("testpki: parsing the TBSCertificate: %v", err)
 	}
-	t.Version = 0
-	t.Extensions = asn1.RawValue{}
-	tbs, err := asn1.Marshal(struct {
-		Serial    asn1.RawValue
-		Algorithm asn1.RawValue
-		Issuer    asn1.RawValue
-		Validity  asn1.RawValue
-		Subject   asn1.RawValue
-		PublicKey asn1.RawValue
-	}{t.Serial, t.Algorithm, t.Issuer, t.Validity, t.Subject, t.PublicKey})
+	if err := mutate(&t); err != nil {
+		return nil, err
+	}
+	// The fields are joined by hand: encoding/asn1 would drop an explicit
+	// version field whose raw value it cannot compare with a default.
+	var body []byte
+	for _, f := range []asn1.RawValue{t.Version, t.Serial, t.Algorithm, t.Issuer, t.Validity, t.Subject, t.PublicKey, t.Extensions} {
+		body = append(body, f.FullBytes...)
+	}
+	tbs, err := asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSequence, IsCompound: true, Bytes: body})
 	if err != nil {
 		return nil, fmt.Errorf("testpki: %w", err)
 	}
-	parsed, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, fmt.Errorf("testpki: %w", err)
-	}
-	sig, err := sign(signer, parsed.SignatureAlgorithm, tbs)
+	sig, err := sign(signer, alg, tbs)
 	if err != nil {
 		return nil, err
 	}
@@ -625,6 +625,19 @@ func toVersion1(der []byte, signer crypto.Signer) ([]byte, error) {
 		TBS:       asn1.RawValue{FullBytes: tbs},
 		Algorithm: c.Algorithm,
 		Signature: asn1.BitString{Bytes: sig, BitLength: 8 * len(sig)},
+	})
+}
+
+// toVersion1 rewrites a v3 certificate as v1 (version field and extensions
+// dropped) and signs it again with the same algorithm.
+func toVersion1(der []byte, signer crypto.Signer) ([]byte, error) {
+	parsed, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, fmt.Errorf("testpki: %w", err)
+	}
+	return Resign(der, parsed.SignatureAlgorithm, signer, func(t *RawTBS) error {
+		t.Version, t.Extensions = asn1.RawValue{}, asn1.RawValue{}
+		return nil
 	})
 }
 
