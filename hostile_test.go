@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pqssl/pqssl/internal/fakepg"
+	"github.com/pqssl/pqssl/internal/pgtest"
 	"github.com/pqssl/pqssl/internal/testpki"
 )
 
@@ -78,6 +79,9 @@ func TestHostileServers(t *testing.T) {
 		// have been sent (the sslmode allows plaintext).
 		plaintextStartupOK bool
 		timeout            time.Duration
+		// libpqErr, when set, is matched against libpq's message instead
+		// of wantErr.
+		libpqErr string
 	}{
 		{
 			name: "N under require", sslmode: "require",
@@ -180,6 +184,7 @@ func TestHostileServers(t *testing.T) {
 				c.Read(hello[:]) // part of the ClientHello, then hang up
 			},
 			wantErr: "EOF|connection reset by peer", wantConns: 1,
+			libpqErr: "EOF|SSL SYSCALL error|connection reset|server closed the connection",
 		},
 		{
 			name: "close mid-handshake under prefer retries in plaintext", sslmode: "prefer",
@@ -223,15 +228,40 @@ func TestHostileServers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
+			dsnFor := func(port int) string {
+				dsn := fmt.Sprintf("host=localhost hostaddr=127.0.0.1 port=%d user=u dbname=d password=%s sslmode=%s",
+					port, hostilePassword, tt.sslmode)
+				if tt.timeout > 0 {
+					dsn += fmt.Sprintf(" connect_timeout=%d", int(tt.timeout/time.Second))
+				}
+				if tt.name == "TLS alert under require" {
+					dsn += " ssl_max_protocol_version=TLSv1.2"
+				}
+				return dsn
+			}
+			if psqlAvailable(t) {
+				// The same server behaviour, through libpq.
+				srv := fakepg.Start(t, tt.handler)
+				r := pgtest.Psql{ConnInfo: dsnFor(srv.Port()), Query: "select 1", Timeout: 20 * time.Second}.Run(context.Background())
+				srv.Close()
+				want := tt.wantErr
+				if tt.libpqErr != "" {
+					want = tt.libpqErr
+				}
+				switch {
+				case want == "" && !r.OK:
+					t.Errorf("libpq failed: %s", r.Stderr)
+				case want != "" && r.OK:
+					t.Errorf("libpq succeeded, want error %q", want)
+				case want != "" && !containsAny(r.Stderr, strings.Split(want, "|")):
+					t.Errorf("libpq error %q, want it to contain %q", r.Stderr, want)
+				}
+				if n := len(srv.Conns()); n != tt.wantConns {
+					t.Errorf("libpq: server saw %d connections, want %d", n, tt.wantConns)
+				}
+			}
 			srv := fakepg.Start(t, tt.handler)
-			dsn := fmt.Sprintf("host=localhost hostaddr=127.0.0.1 port=%d user=u dbname=d password=%s sslmode=%s",
-				srv.Port(), hostilePassword, tt.sslmode)
-			if tt.timeout > 0 {
-				dsn += fmt.Sprintf(" connect_timeout=%d", int(tt.timeout/time.Second))
-			}
-			if tt.name == "TLS alert under require" {
-				dsn += " ssl_max_protocol_version=TLSv1.2"
-			}
+			dsn := dsnFor(srv.Port())
 			c, err := NewConnector(dsn)
 			if err != nil {
 				t.Fatal(err)
