@@ -703,12 +703,21 @@ var opensslErrorLine = regexp.MustCompile(`(?m)^error (\d+) at (\d+) depth looku
 // reports, 0 when it accepts the chain.
 func opensslVerify(t *testing.T, openssl string, roots []byte, peer []*testpki.Cert) (code, depth int) {
 	t.Helper()
+	rootFile := testpki.WriteFile(t, filepath.Join(t.TempDir(), "root.pem"), roots, 0o600)
+	return runOpensslVerify(t, openssl, []string{"-CAfile", rootFile, "-no-CApath"}, peer)
+}
+
+// runOpensslVerify runs "openssl verify" against the trust store that
+// storeArgs describe (never the system's), with libpq's purpose and security
+// level and peer as the server sends it, and returns the first error it
+// reports, 0 when it accepts the chain.
+func runOpensslVerify(t *testing.T, openssl string, storeArgs []string, peer []*testpki.Cert) (code, depth int) {
+	t.Helper()
 	dir := t.TempDir()
-	rootFile := testpki.WriteFile(t, filepath.Join(dir, "root.pem"), roots, 0o600)
 	untrusted := testpki.WriteFile(t, filepath.Join(dir, "untrusted.pem"), testpki.ChainPEM(peer...), 0o600)
 	leafFile := testpki.WriteFile(t, filepath.Join(dir, "leaf.pem"), peer[0].CertPEM, 0o600)
-	out, err := exec.Command(openssl, "verify", "-auth_level", strconv.Itoa(securityLevel), "-purpose", "sslserver",
-		"-CAfile", rootFile, "-untrusted", untrusted, leafFile).CombinedOutput()
+	args := append([]string{"verify", "-auth_level", strconv.Itoa(securityLevel), "-purpose", "sslserver", "-no-CAstore"}, storeArgs...)
+	out, err := exec.Command(openssl, append(args, "-untrusted", untrusted, leafFile)...).CombinedOutput()
 	m := opensslErrorLine.FindSubmatch(out)
 	if m == nil {
 		if err != nil || !bytes.Contains(out, []byte(": OK")) {
