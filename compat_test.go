@@ -1,16 +1,19 @@
 package pqssl
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/lib/pq"
 	"github.com/pqssl/pqssl/internal/pgtest"
+	"github.com/pqssl/pqssl/internal/testpki"
 )
 
 // tlsOnlyDB opens a pool through pqssl against the shared server configured
@@ -171,5 +174,50 @@ func TestSQLOpen(t *testing.T) {
 	}
 	if _, err := (&Driver{}).Open("host=localhost sslmode=nonsense"); !errors.As(err, &perr) {
 		t.Errorf("Driver.Open: %v, want a ParameterError", err)
+	}
+}
+
+// TestLibpqConventions checks lib/pq's own connection string conventions
+// end to end: unknown keys are run-time parameters, sslinline carries PEM
+// data in sslrootcert, sslcert and sslkey, and binary_parameters works.
+func TestLibpqConventions(t *testing.T) {
+	cluster := pgtest.Shared(t)
+	p := getScenarioPKI(t)
+	o := scenario{leaf: "cn-only", hba: "cert", clientCA: true}.serverOptions(p)
+	if err := cluster.Apply(o); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("HOME", t.TempDir())
+	quote := func(s string) string { return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'" }
+	dsn := fmt.Sprintf("host=localhost hostaddr=127.0.0.1 port=%d user=postgres dbname=postgres sslmode=verify-full "+
+		"sslinline=true sslrootcert=%s sslcert=%s sslkey=%s search_path=pqssl_schema binary_parameters=yes",
+		cluster.Port, quote(string(p.rootA.CertPEM)), quote(string(testpki.ChainPEM(p.clientLeaf, p.clientInter))), quote(string(p.clientLeaf.KeyPEM)))
+	c, err := NewConnector(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(c)
+	defer db.Close()
+	var searchPath, clientDN string
+	if err := db.QueryRow("select current_setting('search_path'), client_dn from pg_stat_ssl where pid = pg_backend_pid()").
+		Scan(&searchPath, &clientDN); err != nil {
+		t.Fatal(err)
+	}
+	if searchPath != "pqssl_schema" {
+		t.Errorf("search_path %q: the run-time parameter did not reach the server", searchPath)
+	}
+	if clientDN != "/CN=postgres" {
+		t.Errorf("client_dn %q: the inline client certificate was not used", clientDN)
+	}
+	var got []byte
+	if err := db.QueryRow("select $1::bytea", []byte{0, 1, 2}).Scan(&got); err != nil || !bytes.Equal(got, []byte{0, 1, 2}) {
+		t.Errorf("binary parameter round trip: %x, %v", got, err)
+	}
+
+	// The inline root must still be checked: another CA's fails.
+	bad := strings.Replace(dsn, quote(string(p.rootA.CertPEM)), quote(string(p.rootB.CertPEM)), 1)
+	var verr *CertificateVerifyError
+	if got, err := connectPqssl(t, bad); got != outFail || !errors.As(err, &verr) {
+		t.Errorf("inline root of another CA: %s (%v), want a CertificateVerifyError", got, err)
 	}
 }
