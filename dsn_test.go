@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/pqssl/pqssl/internal/pgtest"
 )
 
 // fakeUser makes the passwd lookup return name and home for the duration of
@@ -876,13 +878,9 @@ sslmode=verify-full
 // pointed at a closed local port, so a string libpq accepts fails with
 // "Connection refused" and any other failure is a rejection.
 func TestParseConfigLibpqVerdict(t *testing.T) {
-	psql := findPsql()
-	if psql == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("psql is required in CI")
-		}
-		t.Skip("psql not installed")
-	}
+	// The harness's psql is the real binary, not Debian's wrapper, which
+	// sets PGHOST and friends by itself.
+	psql := pgtest.Require(t).Psql
 	fakeUser(t, "osuser", "/home/osuser", nil)
 	dir := t.TempDir()
 	svcFile := filepath.Join(dir, "svc.conf")
@@ -1065,21 +1063,4 @@ requiressl=1
 			}
 		})
 	}
-}
-
-// findPsql returns the psql binary to use as a referee, or "". On Debian,
-// psql in $PATH is pg_wrapper, which sets PGHOST and other variables of its
-// own; the real binary sits in pg_config --bindir.
-func findPsql() string {
-	if out, err := exec.Command("pg_config", "--bindir").Output(); err == nil {
-		p := filepath.Join(strings.TrimSpace(string(out)), "psql")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	p, err := exec.LookPath("psql")
-	if err != nil {
-		return ""
-	}
-	return p
 }
