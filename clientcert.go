@@ -16,38 +16,10 @@ import (
 	"syscall"
 )
 
-// CertFileError reports a client certificate file that exists but cannot
-// be used. Its text is libpq's message for the same failure.
-type CertFileError struct {
-	// Path is the certificate file, or "sslcert" for one given inline.
-	Path string
-	// Op is "open" when the file could not be examined, "read" when it
-	// could not be read or holds no usable certificate.
-	Op  string
-	Err error
-}
-
-func (e *CertFileError) Error() string {
-	return fmt.Sprintf("could not %s certificate file %q: %v", e.Op, e.Path, pathErrText(e.Err))
-}
-
-func (e *CertFileError) Unwrap() error { return e.Err }
-
-// pathErrText drops the operation and path of an *fs.PathError, which the
-// surrounding message already names, leaving the system's reason as libpq
-// shows it (strerror).
-func pathErrText(err error) string {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	return fmt.Sprint(err)
-}
-
 // keyStatError is libpq's "could not stat private key file" failure.
 type keyStatError struct{ err error }
 
-func (e *keyStatError) Error() string { return pathErrText(e.err) }
+func (e *keyStatError) Error() string { return sysErrText(e.err) }
 func (e *keyStatError) Unwrap() error { return e.err }
 
 // clientCertSource loads the client certificate and key of a Connector,

@@ -278,7 +278,7 @@ func TestClientCertFiles(t *testing.T) {
 				}
 				return
 			}
-			if err == nil || err.Error() != tt.want {
+			if err == nil || libpqText(err) != tt.want {
 				t.Fatalf("err = %v\nwant %s", err, tt.want)
 			}
 			if tt.is != nil && !errors.Is(err, tt.is) {
@@ -312,7 +312,7 @@ func TestClientCertInline(t *testing.T) {
 	}
 	// Errors name the parameter, never the PEM data.
 	_, err := newClientCertSource(string(certData), string(keyPEM), true, "wrong", nil).certificate(context.Background())
-	if err == nil || err.Error() != `could not load private key file "sslkey": bad decrypt` {
+	if err == nil || libpqText(err) != `could not load private key file "sslkey": bad decrypt` {
 		t.Fatalf("err = %v", err)
 	}
 }

@@ -1,18 +1,6 @@
-// Package pqssl is a database/sql driver for PostgreSQL that sets up TLS
-// exactly as libpq does, on top of github.com/lib/pq.
-//
-// Applications replace sql.Open("postgres", dsn) with sql.Open("pqssl", dsn),
-// or use sql.OpenDB with a Connector from NewConnector. The connection string
-// is a libpq connection string (key=value or postgres:// URI), resolved
-// against the service file, the PG* environment variables and the
-// ~/.postgresql defaults like libpq resolves it. pqssl negotiates encryption
-// and verifies the server itself, then hands the encrypted connection to
-// lib/pq, so every lib/pq feature (pq.CopyIn, pq.Array, LISTEN/NOTIFY, notice
-// handlers) keeps working on the connections it returns.
-//
-// One default differs from libpq on purpose: when no sslmode is given
-// anywhere, pqssl uses sslmode=require (lib/pq's default), never a mode that
-// may silently fall back to plaintext.
+// This file holds the Connector: driver registration, the hosts of a
+// connection string and the encryption attempts made against each.
+
 package pqssl
 
 import (
@@ -165,25 +153,6 @@ func hostErrors(errs []error) error {
 	}
 	return fmt.Errorf("pqssl: could not connect to any of the hosts:\n%w", errors.Join(errs...))
 }
-
-// A HostError reports why one host of a multi-host connection string could
-// not be used.
-type HostError struct {
-	Host     string // host name as given ("" when only hostaddr was given)
-	Hostaddr string // numeric address, if given
-	Port     uint16
-	Err      error
-}
-
-func (e *HostError) Error() string {
-	addr := ""
-	if e.Hostaddr != "" {
-		addr = " (" + e.Hostaddr + ")"
-	}
-	return fmt.Sprintf("connection to server at %q%s, port %d failed: %v", e.Host, addr, e.Port, e.Err)
-}
-
-func (e *HostError) Unwrap() error { return e.Err }
 
 // connectHost runs the encryption attempts of section 2 of libpq's rules
 // against one host.

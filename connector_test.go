@@ -32,6 +32,10 @@ const (
 	outFail  outcome = "fail"
 )
 
+// libpqText is err's message without pqssl's "pqssl: " prefix: the text
+// libpq shows for the same failure.
+func libpqText(err error) string { return strings.TrimPrefix(err.Error(), "pqssl: ") }
+
 // connectPqssl connects through pqssl with dsn and reports the outcome and,
 // on failure, the error.
 func connectPqssl(t *testing.T, dsn string, opts ...Option) (outcome, error) {

@@ -65,14 +65,8 @@ import (
 	"strings"
 	"sync"
 	"time"
-)
 
-var (
-	oidCRLDistributionPoints    = asn1.ObjectIdentifier{2, 5, 29, 31}
-	oidIssuingDistributionPoint = asn1.ObjectIdentifier{2, 5, 29, 28}
-	oidDeltaCRLIndicator        = asn1.ObjectIdentifier{2, 5, 29, 27}
-	oidCertificateIssuer        = asn1.ObjectIdentifier{2, 5, 29, 29}
-	oidCRLReason                = asn1.ObjectIdentifier{2, 5, 29, 21}
+	"github.com/pqssl/pqssl/internal/oid"
 )
 
 // crlAllReasons is OpenSSL's CRLDP_ALL_REASONS: the reason flags (as the
@@ -213,15 +207,15 @@ func newCRLInfo(crl *x509.RevocationList) *crlInfo {
 	}
 	for _, e := range crl.Extensions {
 		switch {
-		case e.Id.Equal(oidIssuingDistributionPoint):
+		case e.Id.Equal(oid.IssuingDistributionPoint):
 			if count(e.Id) == 1 {
 				c.parseIDP(e.Value)
 			}
-		case e.Id.Equal(oidAuthorityKeyID):
+		case e.Id.Equal(oid.AuthorityKeyID):
 			if count(e.Id) == 1 {
 				c.akid = parseAuthorityKeyID(e.Value)
 			}
-		case e.Id.Equal(oidDeltaCRLIndicator):
+		case e.Id.Equal(oid.DeltaCRLIndicator):
 			var base *big.Int
 			if _, err := asn1.Unmarshal(e.Value, &base); err == nil && count(e.Id) == 1 {
 				c.delta = true
@@ -237,7 +231,7 @@ func newCRLInfo(crl *x509.RevocationList) *crlInfo {
 		ent := crlEntry{serial: r.SerialNumber, reason: -1}
 		for _, e := range r.Extensions {
 			switch {
-			case e.Id.Equal(oidCertificateIssuer):
+			case e.Id.Equal(oid.CertificateIssuer):
 				if names, err := parseGeneralNames(e.Value); err == nil {
 					issuers = names
 					if issuers == nil {
@@ -245,7 +239,7 @@ func newCRLInfo(crl *x509.RevocationList) *crlInfo {
 					}
 				}
 				continue
-			case e.Id.Equal(oidCRLReason):
+			case e.Id.Equal(oid.CRLReason):
 				ent.reason = r.ReasonCode
 			}
 			if e.Critical {
@@ -376,7 +370,7 @@ func parseDistPointName(content []byte, iname string, inameOK bool) *distPointNa
 // crlDistPoints returns the cRLDistributionPoints of a certificate; none
 // when the extension is absent or malformed.
 func crlDistPoints(x *certInfo) []distPoint {
-	ext, ok := findExtension(x.cert, oidCRLDistributionPoints)
+	ext, ok := findExtension(x.cert, oid.CRLDistributionPoints)
 	if !ok {
 		return nil
 	}

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pqssl/pqssl/internal/oid"
+
 	"github.com/pqssl/pqssl/internal/testpki"
 )
 
@@ -64,7 +66,7 @@ func dirNameDP(t testing.TB, base []byte, cn string) []byte {
 }
 
 func cnATV(t testing.TB, cn string) []byte {
-	oid, err := asn1.Marshal(oidCommonName)
+	oid, err := asn1.Marshal(oid.CommonName)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +101,7 @@ func idpExtension(t testing.TB, s idpSpec) pkix.Extension {
 	}
 	flag(4, s.indi)
 	flag(5, s.onlyAttr)
-	return pkix.Extension{Id: oidIssuingDistributionPoint, Critical: true, Value: derSeq(t, parts...)}
+	return pkix.Extension{Id: oid.IssuingDistributionPoint, Critical: true, Value: derSeq(t, parts...)}
 }
 
 // crldpExtension is a cRLDistributionPoints extension with one point: the
@@ -117,7 +119,7 @@ func crldpExtensionDP(t testing.TB, dp []byte, reasons []byte) pkix.Extension {
 	if reasons != nil {
 		parts = append(parts, derCtx(t, 1, false, reasons))
 	}
-	return pkix.Extension{Id: oidCRLDistributionPoints, Value: derSeq(t, derSeq(t, parts...))}
+	return pkix.Extension{Id: oid.CRLDistributionPoints, Value: derSeq(t, derSeq(t, parts...))}
 }
 
 // hashName is the hashed-directory name of a certificate's subject.
@@ -201,7 +203,7 @@ func crlCases(t testing.TB) []crlCase {
 		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCRLSign})
 
 	unknownCritical := pkix.Extension{Id: asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 55555, 1}, Critical: true, Value: []byte{5, 0}}
-	deltaIndicator := pkix.Extension{Id: oidDeltaCRLIndicator, Critical: true, Value: []byte{2, 1, 1}}
+	deltaIndicator := pkix.Extension{Id: oid.DeltaCRLIndicator, Critical: true, Value: []byte{2, 1, 1}}
 	hR, hI := hashName(root), hashName(inter)
 
 	return []crlCase{
@@ -574,7 +576,7 @@ func TestRevocationErrors(t *testing.T) {
 	if !errors.As(err, &ve) {
 		t.Fatalf("got %T %v", err, err)
 	}
-	if want := `certificate verify failed: certificate revoked (subject "CN=Revoked Leaf", serial 0x1234abcd)`; err.Error() != want {
+	if want := `certificate verify failed: certificate revoked (subject "CN=Revoked Leaf", serial 0x1234abcd)`; libpqText(err) != want {
 		t.Errorf("Error() = %q, want %q", err, want)
 	}
 	if ve.Reason != CertRevoked || ve.Depth != 0 || ve.Cert != leaf.Cert || ve.CRL == nil || ve.CRL.Issuer.CommonName != "Error Root" {
@@ -589,13 +591,13 @@ func TestRevocationErrors(t *testing.T) {
 	if !errors.As(err, &ve) || ve.Reason != UnableToGetCRL || ve.Depth != 0 || ve.CRL != nil {
 		t.Fatalf("got %v", err)
 	}
-	if !strings.HasPrefix(err.Error(), "certificate verify failed: unable to get certificate CRL (subject ") {
+	if !strings.HasPrefix(libpqText(err), "certificate verify failed: unable to get certificate CRL (subject ") {
 		t.Errorf("Error() = %q", err)
 	}
 
 	// Other failures keep their short message.
 	_, err = mustStore(t, other.CertPEM).withCRLs(nil, nil).verifyChain(certs(leaf), time.Now())
-	if err == nil || err.Error() != "certificate verify failed: unable to get local issuer certificate" {
+	if err == nil || libpqText(err) != "certificate verify failed: unable to get local issuer certificate" {
 		t.Errorf("got %v", err)
 	}
 }

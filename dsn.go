@@ -1,10 +1,12 @@
 package pqssl
 
 import (
+	"bytes"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/netip"
@@ -13,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pqssl/pqssl/internal/cparse"
 )
 
 // config is a fully resolved connection configuration: the connection string
@@ -111,37 +115,6 @@ type hostSpec struct {
 func (h hostSpec) isSocket() bool {
 	return h.hostaddr == "" && (len(h.host) > 0 && (h.host[0] == '/' || h.host[0] == '@'))
 }
-
-// A ParameterError reports an invalid connection parameter (from the
-// connection string, a service file or an environment variable).
-type ParameterError struct {
-	Name   string // keyword ("sslmode") or environment variable ("PGSSLMODE")
-	Source string // "connection string", "service file PATH", "environment"
-	Err    error  // what is wrong; never contains the value of password or sslpassword
-}
-
-// Error returns the message, naming the parameter and where it came from.
-// Errors in the syntax of the connection string or of a service file have
-// no Name; their text is libpq's, which already says where the problem is.
-func (e *ParameterError) Error() string {
-	msg := "invalid value"
-	if e.Err != nil {
-		msg = e.Err.Error()
-	}
-	switch {
-	case e.Name == "":
-		return "pqssl: " + msg
-	case e.Source == sourceEnv:
-		return "pqssl: invalid value for environment variable " + e.Name + ": " + msg
-	case strings.HasPrefix(e.Source, "service file "):
-		return fmt.Sprintf("pqssl: invalid value for connection parameter %q in %s: %s", e.Name, e.Source, msg)
-	default:
-		return fmt.Sprintf("pqssl: invalid value for connection parameter %q: %s", e.Name, msg)
-	}
-}
-
-// Unwrap returns the underlying error.
-func (e *ParameterError) Unwrap() error { return e.Err }
 
 // Sources named in ParameterError.Source.
 const (
@@ -400,11 +373,6 @@ func syntaxError(msg string) error {
 	return &ParameterError{Source: sourceString, Err: errors.New(msg)}
 }
 
-// isSpace is C's isspace in the "C" locale, which libpq's parsers use.
-func isSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
-}
-
 // parseKeyValue parses a key=value connection string exactly as libpq's
 // conninfo_parse does: whitespace separates pairs and may surround "=";
 // values may be single-quoted; a backslash takes the next byte literally,
@@ -414,16 +382,16 @@ func parseKeyValue(s string, store func(key, val string, uri bool) error) error 
 	i, n := 0, len(s)
 	prevSecret := ""
 	for i < n {
-		if isSpace(s[i]) {
+		if cparse.IsSpace(s[i]) {
 			i++
 			continue
 		}
 		start := i
-		for i < n && s[i] != '=' && !isSpace(s[i]) {
+		for i < n && s[i] != '=' && !cparse.IsSpace(s[i]) {
 			i++
 		}
 		name := s[start:i]
-		for i < n && isSpace(s[i]) {
+		for i < n && cparse.IsSpace(s[i]) {
 			i++
 		}
 		if i >= n || s[i] != '=' {
@@ -436,7 +404,7 @@ func parseKeyValue(s string, store func(key, val string, uri bool) error) error 
 			return syntaxError(`missing "=" after "` + name + `" in connection info string`)
 		}
 		i++
-		for i < n && isSpace(s[i]) {
+		for i < n && cparse.IsSpace(s[i]) {
 			i++
 		}
 		var val []byte
@@ -464,7 +432,7 @@ func parseKeyValue(s string, store func(key, val string, uri bool) error) error 
 			for i < n {
 				c := s[i]
 				i++
-				if isSpace(c) {
+				if cparse.IsSpace(c) {
 					break
 				}
 				if c == '\\' {
@@ -754,8 +722,8 @@ func uriDecode(s string) (string, error) {
 		if i+2 >= len(s) {
 			return "", errBadPercent
 		}
-		hi, ok1 := unhex(s[i+1])
-		lo, ok2 := unhex(s[i+2])
+		hi, ok1 := cparse.Unhex(s[i+1])
+		lo, ok2 := cparse.Unhex(s[i+2])
 		if !ok1 || !ok2 {
 			return "", errBadPercent
 		}
@@ -767,18 +735,6 @@ func uriDecode(s string) (string, error) {
 		i += 2
 	}
 	return string(b), nil
-}
-
-func unhex(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
 }
 
 // readService looks up the service named by the service keyword or
@@ -863,7 +819,7 @@ func (r *resolver) parseServiceFile(file, service string, named bool) (found boo
 		if os.IsNotExist(err) {
 			return false, fileErr(fmt.Sprintf("service file %q not found", file))
 		}
-		return false, fileErr(fmt.Sprintf("could not open service file %q: %v", file, unwrapPathError(err)))
+		return false, fileErr(fmt.Sprintf("could not open service file %q: %v", file, sysErrText(err)))
 	}
 	defer f.Close()
 	var data []byte
@@ -873,7 +829,7 @@ func (r *resolver) parseServiceFile(file, service string, named bool) (found boo
 	} else {
 		data, err = io.ReadAll(io.LimitReader(f, maxServiceFile+1))
 		if err != nil {
-			return false, fileErr(fmt.Sprintf("could not read service file %q: %v", file, unwrapPathError(err)))
+			return false, fileErr(fmt.Sprintf("could not read service file %q: %v", file, sysErrText(err)))
 		}
 		if len(data) > maxServiceFile {
 			return false, fileErr(fmt.Sprintf("service file %q is too large", file))
@@ -888,7 +844,7 @@ func (r *resolver) parseServiceFile(file, service string, named bool) (found boo
 	for len(data) > 0 {
 		// fgets: up to and including '\n', at most 1023 bytes.
 		l := len(data)
-		if i := indexByte(data, '\n'); i >= 0 {
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
 			l = i + 1
 		}
 		if l > 1023 {
@@ -897,13 +853,13 @@ func (r *resolver) parseServiceFile(file, service string, named bool) (found boo
 		chunk := data[:l]
 		data = data[l:]
 		lineno++
-		if i := indexByte(chunk, 0); i >= 0 {
+		if i := bytes.IndexByte(chunk, 0); i >= 0 {
 			chunk = chunk[:i]
 		}
 		if len(chunk) >= 1023 {
 			return false, syntaxErr("line %d too long in service file %q", lineno, file)
 		}
-		line := trimCSpace(string(chunk))
+		line := cparse.TrimSpace(string(chunk))
 		if line == "" || line[0] == '#' {
 			continue
 		}
@@ -949,66 +905,13 @@ func (r *resolver) parseServiceFile(file, service string, named bool) (found boo
 	return true, nil
 }
 
-func indexByte(b []byte, c byte) int {
-	for i, x := range b {
-		if x == c {
-			return i
-		}
-	}
-	return -1
-}
-
-func trimCSpace(s string) string {
-	for len(s) > 0 && isSpace(s[0]) {
-		s = s[1:]
-	}
-	for len(s) > 0 && isSpace(s[len(s)-1]) {
-		s = s[:len(s)-1]
-	}
-	return s
-}
-
-// unwrapPathError drops the path from an *os.PathError, which the caller
-// already quotes.
-func unwrapPathError(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
-
 // parseIntParam parses an integer the way libpq's pqParseIntParam does:
 // strtol in base 10 (leading whitespace and a sign allowed), trailing
 // whitespace allowed, and the result must fit in a C int.
 func parseIntParam(s setting, option string) (int, error) {
-	v := s.val
-	i := 0
-	for i < len(v) && isSpace(v[i]) {
-		i++
-	}
-	j := i
-	if j < len(v) && (v[j] == '+' || v[j] == '-') {
-		j++
-	}
-	k := j
-	for k < len(v) && '0' <= v[k] && v[k] <= '9' {
-		k++
-	}
-	bad := func() (int, error) {
-		return 0, s.errorf(`invalid integer value %q for connection option %q`, v, option)
-	}
-	if k == j {
-		return bad()
-	}
-	for _, c := range []byte(v[k:]) {
-		if !isSpace(c) {
-			return bad()
-		}
-	}
-	n, err := strconv.ParseInt(v[i:k], 10, 32)
-	if err != nil {
-		return bad()
+	n, rest, ok := cparse.Strtol(s.val)
+	if !ok || cparse.TrimSpace(rest) != "" || n < math.MinInt32 || n > math.MaxInt32 {
+		return 0, s.errorf(`invalid integer value %q for connection option %q`, s.val, option)
 	}
 	return int(n), nil
 }
@@ -1459,8 +1362,8 @@ func isISOMDY(v string) bool {
 // 0x7f.1 are accepted. IPv6 may carry a zone: a number, or an interface
 // name for link-local addresses.
 func parseNumericHost(s string) (string, bool) {
-	if a, ok := parseInetAton(s); ok {
-		return a.String(), true
+	if a, ok := cparse.Exact(s); ok {
+		return netip.AddrFrom4(a).String(), true
 	}
 	addr, zone, hasZone := strings.Cut(s, "%")
 	a, err := netip.ParseAddr(addr)
@@ -1491,81 +1394,3 @@ func validZone(a netip.Addr, zone string) bool {
 	_, err := strconv.ParseUint(zone, 10, 32)
 	return err == nil
 }
-
-// parseInetAton implements glibc's inet_aton without trailing characters:
-// each part is an unsigned C integer literal (strtoul base 0), the last part
-// fills the remaining bytes.
-func parseInetAton(s string) (netip.Addr, bool) {
-	var parts []uint64
-	for {
-		if s == "" || s[0] < '0' || s[0] > '9' {
-			return netip.Addr{}, false
-		}
-		v, rest, ok := strtoul0(s)
-		if !ok {
-			return netip.Addr{}, false
-		}
-		s = rest
-		parts = append(parts, v)
-		if s != "" && s[0] == '.' {
-			if len(parts) > 3 || v > 0xff {
-				return netip.Addr{}, false
-			}
-			s = s[1:]
-			continue
-		}
-		break
-	}
-	if s != "" {
-		return netip.Addr{}, false
-	}
-	last := parts[len(parts)-1]
-	if last > uint64(0xffffffff)>>(8*(len(parts)-1)) {
-		return netip.Addr{}, false
-	}
-	var v uint32
-	for i, p := range parts[:len(parts)-1] {
-		v |= uint32(p) << (24 - 8*i)
-	}
-	v |= uint32(last)
-	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}), true
-}
-
-// strtoul0 parses the longest prefix of s that strtoul(s, &end, 0) accepts,
-// s starting with a digit. ok is false on overflow.
-func strtoul0(s string) (v uint64, rest string, ok bool) {
-	base := uint64(10)
-	i := 0
-	if s[0] == '0' {
-		base = 8
-		i = 1
-		if len(s) > 2 && (s[1] == 'x' || s[1] == 'X') {
-			if _, isHex := hexDigit(s[2]); isHex {
-				base = 16
-				i = 2
-			}
-		}
-	}
-	for ; i < len(s); i++ {
-		var d uint64
-		if base == 16 {
-			h, isHex := hexDigit(s[i])
-			if !isHex {
-				break
-			}
-			d = uint64(h)
-		} else {
-			if s[i] < '0' || s[i] > '9' || base == 8 && s[i] > '7' {
-				break
-			}
-			d = uint64(s[i] - '0')
-		}
-		if v > (1<<64-1-d)/base {
-			return 0, "", false
-		}
-		v = v*base + d
-	}
-	return v, s[i:], true
-}
-
-func hexDigit(c byte) (byte, bool) { return unhex(c) }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pqssl/pqssl/internal/cparse"
 )
 
 // fuzzMarker is the secret the fuzz test slips into connection strings as
@@ -108,8 +110,8 @@ func looseDecode(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		if s[i] == '%' && i+2 < len(s) {
-			hi, ok1 := unhex(s[i+1])
-			lo, ok2 := unhex(s[i+2])
+			hi, ok1 := cparse.Unhex(s[i+1])
+			lo, ok2 := cparse.Unhex(s[i+2])
 			if ok1 && ok2 {
 				b.WriteByte(hi<<4 | lo)
 				i += 2

@@ -27,47 +27,6 @@ const (
 // sslRequestCode is the protocol's SSLRequest code (1234 << 16 | 5679).
 const sslRequestCode = 80877103
 
-// Errors of the SSLRequest exchange, with libpq's texts.
-var (
-	// ErrSSLNotSupported reports that the server answered the SSLRequest
-	// with 'N' under an sslmode that requires TLS.
-	ErrSSLNotSupported = errors.New("pqssl: server does not support SSL, but SSL was required")
-
-	// ErrSSLErrorResponse reports that the server answered the SSLRequest
-	// with an ErrorResponse. Its text is not shown: nothing a server sends
-	// before the TLS handshake can be trusted.
-	ErrSSLErrorResponse = errors.New("pqssl: server sent an error response during SSL exchange")
-
-	// ErrUnencryptedData reports bytes that arrived after the server's 'S'
-	// and before the TLS handshake (CVE-2021-23222). They are never read as
-	// protocol data.
-	ErrUnencryptedData = errors.New("pqssl: received unencrypted data after SSL response")
-
-	// ErrClientCertNotRequested reports, under sslcertmode=require, a
-	// server that authenticated the session without asking for a client
-	// certificate.
-	ErrClientCertNotRequested = errors.New("pqssl: server did not request an SSL certificate")
-
-	// ErrClientCertNotSent reports, under sslcertmode=require, a server
-	// that asked for a client certificate, got none and authenticated the
-	// session anyway.
-	ErrClientCertNotSent = errors.New("pqssl: server accepted connection without a valid SSL certificate")
-
-	// ErrALPNNotSelected reports, under sslnegotiation=direct, a server that
-	// did not select the ALPN protocol "postgresql".
-	ErrALPNNotSelected = errors.New(`pqssl: server did not select ALPN protocol "postgresql" with sslnegotiation=direct`)
-)
-
-// An InvalidSSLResponseError reports a byte other than 'S', 'N' or 'E' in
-// answer to the SSLRequest.
-type InvalidSSLResponseError struct {
-	Response byte
-}
-
-func (e *InvalidSSLResponseError) Error() string {
-	return fmt.Sprintf("pqssl: received invalid response to SSL negotiation: %c", e.Response)
-}
-
 // phase is how far a connection attempt got, which decides libpq's
 // fallbacks.
 type phase int

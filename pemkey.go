@@ -14,83 +14,10 @@ import (
 	"fmt"
 	"math/big"
 
+	"github.com/pqssl/pqssl/internal/oid"
+
 	"github.com/pqssl/pqssl/internal/pemcrypt"
 )
-
-// ErrIncorrectPassword reports that an encrypted private key could not be
-// decrypted with the password given: the password is wrong (or the file is
-// corrupt). Its text is OpenSSL's, so that the full message reads like
-// libpq's: could not load private key file "PATH": bad decrypt.
-var ErrIncorrectPassword = errors.New("bad decrypt")
-
-// ErrPasswordRequired reports an encrypted private key for which neither
-// sslpassword nor a password function (WithSSLPasswordFunc) supplied a
-// password. libpq would prompt on the terminal here; pqssl never prompts.
-var ErrPasswordRequired = errors.New("private key is encrypted, but no password was given (set sslpassword or use WithSSLPasswordFunc)")
-
-// KeyFileReason classifies a KeyFileError.
-type KeyFileReason int
-
-const (
-	// KeyUnloadable: the key could not be read, decrypted or parsed.
-	KeyUnloadable KeyFileReason = iota
-	// KeyMissing: the certificate exists but the key file does not.
-	KeyMissing
-	// KeyNotRegular: the key file is not a regular file.
-	KeyNotRegular
-	// KeyPermissions: the key file is accessible to group or others.
-	KeyPermissions
-	// KeyMismatch: the key does not belong to the certificate.
-	KeyMismatch
-	// KeyStatFailed: the key file could not be examined (other than not
-	// existing), e.g. for lack of permission on its directory.
-	KeyStatFailed
-)
-
-// KeyFileError reports a client private key that cannot be used. Its text
-// is libpq's message for the same failure. It never contains the password
-// or any key material.
-type KeyFileError struct {
-	// Path is the key file, or "sslkey" for a key given inline.
-	Path   string
-	Reason KeyFileReason
-	// Err is the underlying error, if any: ErrIncorrectPassword,
-	// ErrPasswordRequired, an *UnsupportedKeyError, an *fs.PathError, or
-	// the error of the password function.
-	Err error
-}
-
-func (e *KeyFileError) Error() string {
-	switch e.Reason {
-	case KeyMissing:
-		return fmt.Sprintf("certificate present, but not private key file %q", e.Path)
-	case KeyNotRegular:
-		return fmt.Sprintf("private key file %q is not a regular file", e.Path)
-	case KeyPermissions:
-		return fmt.Sprintf("private key file %q has group or world access; file must have permissions u=rw (0600) or less if owned by the current user, or permissions u=rw,g=r (0640) or less if owned by root", e.Path)
-	case KeyMismatch:
-		return fmt.Sprintf("certificate does not match private key file %q: %v", e.Path, e.Err)
-	case KeyStatFailed:
-		return fmt.Sprintf("could not stat private key file %q: %v", e.Path, pathErrText(e.Err))
-	}
-	if e.Err == nil {
-		return fmt.Sprintf("could not load private key file %q", e.Path)
-	}
-	return fmt.Sprintf("could not load private key file %q: %v", e.Path, e.Err)
-}
-
-func (e *KeyFileError) Unwrap() error { return e.Err }
-
-// UnsupportedKeyError reports a private key in a form pqssl cannot use: an
-// encryption scheme, cipher or key-derivation function it does not
-// implement, or a key type that cannot sign TLS handshakes.
-type UnsupportedKeyError struct {
-	// What names the unsupported algorithm, e.g. "cipher RC2-CBC" or "key
-	// type DSA".
-	What string
-}
-
-func (e *UnsupportedKeyError) Error() string { return "unsupported " + e.What }
 
 // errNoKey is the error for data that holds no recognizable private key.
 var errNoKey = errors.New("no private key found: not a PEM private key, nor a DER PKCS#8, PKCS#1 or SEC1 key")
@@ -243,16 +170,6 @@ func parsePKCS1(der []byte) (crypto.Signer, error) {
 	return x509.ParsePKCS1PrivateKey(der)
 }
 
-var (
-	oidPublicKeyECDSA = asn1.ObjectIdentifier{1, 2, 840, 10045, 2, 1}
-	oidPublicKeyRSA   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 1}
-	oidPublicKeyDSA   = asn1.ObjectIdentifier{1, 2, 840, 10040, 4, 1}
-	oidPublicKeyPSS   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 10}
-	oidX25519         = asn1.ObjectIdentifier{1, 3, 101, 110}
-	oidX448           = asn1.ObjectIdentifier{1, 3, 101, 111}
-	oidEd448          = asn1.ObjectIdentifier{1, 3, 101, 113}
-)
-
 type pkcs8Info struct {
 	Version    int
 	Algo       pkix.AlgorithmIdentifier
@@ -269,7 +186,7 @@ func parsePKCS8(der []byte) (crypto.Signer, error) {
 		return nil, err
 	}
 	switch alg := info.Algo.Algorithm; {
-	case alg.Equal(oidPublicKeyECDSA):
+	case alg.Equal(oid.PublicKeyECDSA):
 		// EC keys written with explicit curve parameters
 		// (-param_enc explicit), which crypto/x509 does not read.
 		if len(info.Algo.Parameters.FullBytes) == 0 || info.Algo.Parameters.Tag != asn1.TagSequence {
@@ -280,13 +197,13 @@ func parsePKCS8(der []byte) (crypto.Signer, error) {
 			return nil, cerr
 		}
 		return parseSEC1WithCurve(info.PrivateKey, curve)
-	case alg.Equal(oidPublicKeyDSA):
+	case alg.Equal(oid.PublicKeyDSA):
 		return nil, &UnsupportedKeyError{"key type DSA"}
-	case alg.Equal(oidPublicKeyPSS):
+	case alg.Equal(oid.PublicKeyRSAPSS):
 		return nil, &UnsupportedKeyError{"key type RSA-PSS"}
-	case alg.Equal(oidX25519), alg.Equal(oidX448):
+	case alg.Equal(oid.X25519), alg.Equal(oid.X448):
 		return nil, &UnsupportedKeyError{"key type " + alg.String() + " (a key-agreement key cannot sign)"}
-	case alg.Equal(oidEd448):
+	case alg.Equal(oid.Ed448):
 		return nil, &UnsupportedKeyError{"key type Ed448"}
 	}
 	return nil, err
@@ -357,10 +274,10 @@ type namedCurve struct {
 }
 
 var namedCurves = []namedCurve{
-	{elliptic.P224(), asn1.ObjectIdentifier{1, 3, 132, 0, 33}},
-	{elliptic.P256(), asn1.ObjectIdentifier{1, 2, 840, 10045, 3, 1, 7}},
-	{elliptic.P384(), asn1.ObjectIdentifier{1, 3, 132, 0, 34}},
-	{elliptic.P521(), asn1.ObjectIdentifier{1, 3, 132, 0, 35}},
+	{elliptic.P224(), oid.CurveP224},
+	{elliptic.P256(), oid.CurveP256},
+	{elliptic.P384(), oid.CurveP384},
+	{elliptic.P521(), oid.CurveP521},
 }
 
 // ecParameters is SEC 1's SpecifiedECDomain for a prime field.
@@ -379,8 +296,6 @@ type ecParameters struct {
 	Cofactor *big.Int `asn1:"optional"`
 }
 
-var oidPrimeField = asn1.ObjectIdentifier{1, 2, 840, 10045, 1, 1}
-
 // curveFromParams identifies explicit curve parameters (the DER of an
 // ECParameters SEQUENCE) as one of the named NIST curves Go supports.
 func curveFromParams(der []byte) (namedCurve, error) {
@@ -388,7 +303,7 @@ func curveFromParams(der []byte) (namedCurve, error) {
 	if _, err := asn1.Unmarshal(der, &p); err != nil {
 		return namedCurve{}, errors.New("malformed explicit EC parameters")
 	}
-	if !p.FieldID.Type.Equal(oidPrimeField) || p.FieldID.Prime == nil || p.Order == nil {
+	if !p.FieldID.Type.Equal(oid.PrimeField) || p.FieldID.Prime == nil || p.Order == nil {
 		return namedCurve{}, &UnsupportedKeyError{"elliptic curve with explicit parameters over a non-prime field"}
 	}
 	a := new(big.Int).SetBytes(p.Curve.A)

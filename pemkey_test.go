@@ -143,7 +143,7 @@ func TestLoadPrivateKeyMatrix(t *testing.T) {
 				if !errors.Is(err, ErrIncorrectPassword) {
 					t.Fatalf("wrong password %q: err = %v, want ErrIncorrectPassword", wrong, err)
 				}
-				if got, want := err.Error(), `could not load private key file "`+path+`": bad decrypt`; got != want {
+				if got, want := libpqText(err), `could not load private key file "`+path+`": bad decrypt`; got != want {
 					t.Fatalf("wrong password: error %q, want %q", got, want)
 				}
 				var kfe *KeyFileError
@@ -261,7 +261,7 @@ func TestLoadPrivateKeyErrors(t *testing.T) {
 				}
 				return
 			}
-			if err == nil || err.Error() != tt.want {
+			if err == nil || libpqText(err) != tt.want {
 				t.Fatalf("err = %v, want %s", err, tt.want)
 			}
 			if tt.is != nil && !errors.Is(err, tt.is) {
@@ -300,13 +300,13 @@ func TestKeyFileChecks(t *testing.T) {
 	path := filepath.Join(dir, "key")
 	expect := func(name string) string { return strings.ReplaceAll(libpq[name], "KEY", path) }
 
-	if _, err := statKeyFile(path); err == nil || err.Error() != expect("key-missing") {
+	if _, err := statKeyFile(path); err == nil || libpqText(err) != expect("key-missing") {
 		t.Errorf("missing key: %v, want %s", err, expect("key-missing"))
 	}
 	if err := os.Mkdir(path, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := statKeyFile(path); err == nil || err.Error() != expect("key-directory") {
+	if _, err := statKeyFile(path); err == nil || libpqText(err) != expect("key-directory") {
 		t.Errorf("directory: %v, want %s", err, expect("key-directory"))
 	}
 	os.Remove(path)
@@ -314,7 +314,7 @@ func TestKeyFileChecks(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A FIFO must be refused without opening it (which would block).
-	if _, _, err := readKeyFile(path); err == nil || err.Error() != expect("key-directory") {
+	if _, _, err := readKeyFile(path); err == nil || libpqText(err) != expect("key-directory") {
 		t.Errorf("fifo: %v, want %s", err, expect("key-directory"))
 	}
 	os.Remove(path)
@@ -372,7 +372,7 @@ func TestKeyFileChecks(t *testing.T) {
 				var kfe *KeyFileError
 				if !errors.As(err, &kfe) || kfe.Reason != KeyPermissions {
 					t.Errorf("owner %s, mode %o: %v, want the permission error", o.name, tt.mode, err)
-				} else if err.Error() != expect("perm-0644") {
+				} else if libpqText(err) != expect("perm-0644") {
 					t.Errorf("message %q, want libpq's %q", err, expect("perm-0644"))
 				}
 			}

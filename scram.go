@@ -15,7 +15,6 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -28,41 +27,12 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/pqssl/pqssl/internal/oid"
+
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/pqssl/pqssl/internal/cparse"
 )
-
-// ErrNoPassword reports that the server asked for a password and there was
-// none: no password parameter, no PGPASSWORD and no matching entry in the
-// password file. The text is libpq's.
-var ErrNoPassword = errors.New("pqssl: fe_sendauth: no password supplied")
-
-// A ChannelBindingError reports a connection that could not authenticate the
-// way its channel_binding parameter demands, or whose server certificate
-// allows no channel binding. pqssl then closes the connection without
-// sending anything more, as libpq does.
-type ChannelBindingError struct {
-	// Reason is libpq's description of the failure, for instance
-	// "channel binding required, but server authenticated client without
-	// channel binding".
-	Reason string
-}
-
-// Error returns the reason, prefixed with "pqssl: ".
-func (e *ChannelBindingError) Error() string { return "pqssl: " + e.Reason }
-
-// An AuthError reports an authentication exchange that pqssl abandoned
-// because of what the server sent: a message that is not an authentication
-// request, a malformed SASL message, a mechanism pqssl does not know, or a
-// SCRAM server signature that does not prove knowledge of the password
-// (Reason "incorrect server signature"). Errors the server itself reports,
-// such as a wrong password, arrive as *pq.Error instead.
-type AuthError struct {
-	// Reason is libpq's description of the failure.
-	Reason string
-}
-
-// Error returns the reason, prefixed with "pqssl: ".
-func (e *AuthError) Error() string { return "pqssl: " + e.Reason }
 
 // Authentication request codes of the AuthenticationRequest ('R') message.
 const (
@@ -702,26 +672,8 @@ func (s *scramClient) readServerFirst(in string) error {
 // space and a sign allowed, nothing after the digits), requiring it to be
 // positive. Counts beyond the range of a C int are refused.
 func parseIterations(s string) (int, bool) {
-	t := strings.TrimLeft(s, " \t\n\v\f\r")
-	neg := false
-	if t != "" && (t[0] == '+' || t[0] == '-') {
-		neg = t[0] == '-'
-		t = t[1:]
-	}
-	if t == "" || neg {
-		return 0, false
-	}
-	n := 0
-	for i := 0; i < len(t); i++ {
-		if t[i] < '0' || t[i] > '9' {
-			return 0, false
-		}
-		n = n*10 + int(t[i]-'0')
-		if n > math.MaxInt32 {
-			return 0, false
-		}
-	}
-	return n, n >= 1
+	n, rest, ok := cparse.Strtol(s)
+	return int(n), ok && rest == "" && n >= 1 && n <= math.MaxInt32
 }
 
 // channelBinding is the c= attribute: the base64 of the GS2 header and, with
@@ -803,16 +755,6 @@ func (s *scramClient) readServerFinal(in string) error {
 	return nil
 }
 
-// Signature algorithm and hash OIDs for tls-server-end-point.
-var (
-	cbOIDRSAPSS     = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 10}
-	cbOIDEd25519    = asn1.ObjectIdentifier{1, 3, 101, 112}
-	cbOIDEd448      = asn1.ObjectIdentifier{1, 3, 101, 113}
-	cbOIDMD2WithRSA = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 2}
-	cbOIDMD4WithRSA = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 3}
-	cbOIDSHA1       = asn1.ObjectIdentifier{1, 3, 14, 3, 2, 26}
-)
-
 // endPointHashes maps signature algorithms, and for RSASSA-PSS hash
 // algorithms, to the hash tls-server-end-point uses: the signature's own,
 // except SHA-256 for MD5 and SHA-1 (RFC 5929, section 4.1).
@@ -863,20 +805,20 @@ func tlsServerEndPoint(cert *x509.Certificate) ([]byte, error) {
 	}
 	alg := c.SigAlg.Algorithm
 	switch {
-	case alg.Equal(cbOIDEd25519), alg.Equal(cbOIDEd448):
+	case alg.Equal(oid.Ed25519), alg.Equal(oid.Ed448):
 		return nil, &ChannelBindingError{Reason: "could not find digest for NID UNDEF: the server certificate's signature algorithm has no hash for tls-server-end-point channel binding"}
-	case alg.Equal(cbOIDMD2WithRSA), alg.Equal(cbOIDMD4WithRSA):
+	case alg.Equal(oid.MD2WithRSA), alg.Equal(oid.MD4WithRSA):
 		return nil, &ChannelBindingError{Reason: "could not find digest for the server certificate's signature algorithm " + alg.String()}
-	case alg.Equal(cbOIDRSAPSS):
+	case alg.Equal(oid.PublicKeyRSAPSS):
 		var params struct {
 			Hash pkix.AlgorithmIdentifier `asn1:"explicit,tag:0,optional"`
 		}
 		if len(c.SigAlg.Parameters.FullBytes) == 0 {
-			alg = cbOIDSHA1
+			alg = oid.SHA1
 		} else if _, err := asn1.Unmarshal(c.SigAlg.Parameters.FullBytes, &params); err != nil {
 			return nil, &ChannelBindingError{Reason: "could not determine server certificate signature algorithm"}
 		} else if len(params.Hash.Algorithm) == 0 {
-			alg = cbOIDSHA1 // the default of RSASSA-PSS-params
+			alg = oid.SHA1 // the default of RSASSA-PSS-params
 		} else {
 			alg = params.Hash.Algorithm
 		}

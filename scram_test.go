@@ -249,7 +249,7 @@ func fakeCert(t *testing.T, alg pkix.AlgorithmIdentifier) *x509.Certificate {
 	return &x509.Certificate{Raw: der}
 }
 
-func oid(s string) asn1.ObjectIdentifier {
+func parseOID(s string) asn1.ObjectIdentifier {
 	var o asn1.ObjectIdentifier
 	for _, f := range strings.Split(s, ".") {
 		var n int
@@ -266,7 +266,7 @@ func pssParams(t *testing.T, hashOID string) asn1.RawValue {
 	}
 	var p params
 	if hashOID != "" {
-		p.Hash = pkix.AlgorithmIdentifier{Algorithm: oid(hashOID), Parameters: asn1.NullRawValue}
+		p.Hash = pkix.AlgorithmIdentifier{Algorithm: parseOID(hashOID), Parameters: asn1.NullRawValue}
 	}
 	der, err := asn1.Marshal(p)
 	if err != nil {
@@ -283,24 +283,24 @@ func TestTLSServerEndPoint(t *testing.T) {
 		hash    func() hash.Hash // nil: an error is expected
 		wantErr string
 	}{
-		{"md5WithRSA", pkix.AlgorithmIdentifier{Algorithm: oid("1.2.840.113549.1.1.4")}, sha256.New, ""},
-		{"sha1WithRSA", pkix.AlgorithmIdentifier{Algorithm: oid("1.2.840.113549.1.1.5")}, sha256.New, ""},
-		{"ecdsa-with-SHA1", pkix.AlgorithmIdentifier{Algorithm: oid("1.2.840.10045.4.1")}, sha256.New, ""},
-		{"sha224WithRSA", pkix.AlgorithmIdentifier{Algorithm: oid("1.2.840.113549.1.1.14")}, sha256.New224, ""},
-		{"sha256WithRSA", pkix.AlgorithmIdentifier{Algorithm: oid("1.2.840.113549.1.1.11")}, sha256.New, ""},
-		{"ecdsa-with-SHA384", pkix.AlgorithmIdentifier{Algorithm: oid("1.2.840.10045.4.3.3")}, sha512.New384, ""},
-		{"ecdsa-with-SHA512", pkix.AlgorithmIdentifier{Algorithm: oid("1.2.840.10045.4.3.4")}, sha512.New, ""},
-		{"dsa-with-sha256", pkix.AlgorithmIdentifier{Algorithm: oid("2.16.840.1.101.3.4.3.2")}, sha256.New, ""},
-		{"rsa-with-sha3-256", pkix.AlgorithmIdentifier{Algorithm: oid("2.16.840.1.101.3.4.3.14")}, sha3_256, ""},
-		{"RSASSA-PSS without parameters", pkix.AlgorithmIdentifier{Algorithm: oid("1.2.840.113549.1.1.10")}, sha256.New, ""},
-		{"RSASSA-PSS default hash", pkix.AlgorithmIdentifier{Algorithm: oid("1.2.840.113549.1.1.10"), Parameters: pssParams(t, "")}, sha256.New, ""},
-		{"RSASSA-PSS SHA-384", pkix.AlgorithmIdentifier{Algorithm: oid("1.2.840.113549.1.1.10"), Parameters: pssParams(t, "2.16.840.1.101.3.4.2.2")}, sha512.New384, ""},
-		{"RSASSA-PSS SHA-1", pkix.AlgorithmIdentifier{Algorithm: oid("1.2.840.113549.1.1.10"), Parameters: pssParams(t, "1.3.14.3.2.26")}, sha256.New, ""},
-		{"RSASSA-PSS unknown hash", pkix.AlgorithmIdentifier{Algorithm: oid("1.2.840.113549.1.1.10"), Parameters: pssParams(t, "1.2.3.4")}, nil, "could not determine server certificate signature algorithm"},
-		{"Ed25519", pkix.AlgorithmIdentifier{Algorithm: oid("1.3.101.112")}, nil, "could not find digest for NID UNDEF"},
-		{"Ed448", pkix.AlgorithmIdentifier{Algorithm: oid("1.3.101.113")}, nil, "could not find digest for NID UNDEF"},
-		{"md2WithRSA", pkix.AlgorithmIdentifier{Algorithm: oid("1.2.840.113549.1.1.2")}, nil, "could not find digest"},
-		{"unknown", pkix.AlgorithmIdentifier{Algorithm: oid("1.2.3.4.5")}, nil, "could not determine server certificate signature algorithm"},
+		{"md5WithRSA", pkix.AlgorithmIdentifier{Algorithm: parseOID("1.2.840.113549.1.1.4")}, sha256.New, ""},
+		{"sha1WithRSA", pkix.AlgorithmIdentifier{Algorithm: parseOID("1.2.840.113549.1.1.5")}, sha256.New, ""},
+		{"ecdsa-with-SHA1", pkix.AlgorithmIdentifier{Algorithm: parseOID("1.2.840.10045.4.1")}, sha256.New, ""},
+		{"sha224WithRSA", pkix.AlgorithmIdentifier{Algorithm: parseOID("1.2.840.113549.1.1.14")}, sha256.New224, ""},
+		{"sha256WithRSA", pkix.AlgorithmIdentifier{Algorithm: parseOID("1.2.840.113549.1.1.11")}, sha256.New, ""},
+		{"ecdsa-with-SHA384", pkix.AlgorithmIdentifier{Algorithm: parseOID("1.2.840.10045.4.3.3")}, sha512.New384, ""},
+		{"ecdsa-with-SHA512", pkix.AlgorithmIdentifier{Algorithm: parseOID("1.2.840.10045.4.3.4")}, sha512.New, ""},
+		{"dsa-with-sha256", pkix.AlgorithmIdentifier{Algorithm: parseOID("2.16.840.1.101.3.4.3.2")}, sha256.New, ""},
+		{"rsa-with-sha3-256", pkix.AlgorithmIdentifier{Algorithm: parseOID("2.16.840.1.101.3.4.3.14")}, sha3_256, ""},
+		{"RSASSA-PSS without parameters", pkix.AlgorithmIdentifier{Algorithm: parseOID("1.2.840.113549.1.1.10")}, sha256.New, ""},
+		{"RSASSA-PSS default hash", pkix.AlgorithmIdentifier{Algorithm: parseOID("1.2.840.113549.1.1.10"), Parameters: pssParams(t, "")}, sha256.New, ""},
+		{"RSASSA-PSS SHA-384", pkix.AlgorithmIdentifier{Algorithm: parseOID("1.2.840.113549.1.1.10"), Parameters: pssParams(t, "2.16.840.1.101.3.4.2.2")}, sha512.New384, ""},
+		{"RSASSA-PSS SHA-1", pkix.AlgorithmIdentifier{Algorithm: parseOID("1.2.840.113549.1.1.10"), Parameters: pssParams(t, "1.3.14.3.2.26")}, sha256.New, ""},
+		{"RSASSA-PSS unknown hash", pkix.AlgorithmIdentifier{Algorithm: parseOID("1.2.840.113549.1.1.10"), Parameters: pssParams(t, "1.2.3.4")}, nil, "could not determine server certificate signature algorithm"},
+		{"Ed25519", pkix.AlgorithmIdentifier{Algorithm: parseOID("1.3.101.112")}, nil, "could not find digest for NID UNDEF"},
+		{"Ed448", pkix.AlgorithmIdentifier{Algorithm: parseOID("1.3.101.113")}, nil, "could not find digest for NID UNDEF"},
+		{"md2WithRSA", pkix.AlgorithmIdentifier{Algorithm: parseOID("1.2.840.113549.1.1.2")}, nil, "could not find digest"},
+		{"unknown", pkix.AlgorithmIdentifier{Algorithm: parseOID("1.2.3.4.5")}, nil, "could not determine server certificate signature algorithm"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

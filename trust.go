@@ -7,10 +7,6 @@ import (
 	"sync"
 )
 
-// ErrRootCertMissing is wrapped by the error of a verify-ca or verify-full
-// connection whose root certificate file does not exist.
-var ErrRootCertMissing = errors.New("root certificate file does not exist")
-
 // rootCertMissingError carries libpq's message for a missing root file.
 type rootCertMissingError struct{ path string }
 

@@ -8,17 +8,6 @@ import (
 	"io"
 )
 
-// A SessionAttrsError reports a server that does not have the properties
-// target_session_attrs asks for; the next host is tried after it.
-type SessionAttrsError struct {
-	Want   string // the target_session_attrs value
-	Reason string // what the server is instead, e.g. "session is read-only"
-}
-
-func (e *SessionAttrsError) Error() string {
-	return fmt.Sprintf("pqssl: server does not satisfy target_session_attrs=%s: %s", e.Want, e.Reason)
-}
-
 // checkSessionAttrs asks the server what libpq asks it for each
 // target_session_attrs value. pqssl checks this itself, rather than leaving it
 // to lib/pq, to tell this failure, after which libpq tries the next host,

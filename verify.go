@@ -57,7 +57,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io/fs"
 	"math"
 	"math/big"
 	"net/netip"
@@ -67,10 +66,13 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/pqssl/pqssl/internal/oid"
+
+	"github.com/pqssl/pqssl/internal/cparse"
 )
 
 // securityLevel is the OpenSSL security level whose certificate rules are
@@ -86,216 +88,6 @@ const maxVerifyDepth = 100
 
 // ---------------------------------------------------------------------------
 // Errors
-
-// HostnameError reports that the server certificate does not match the host
-// name, as checked by sslmode=verify-full. Its message is libpq's.
-type HostnameError struct {
-	// Host is the host name that was checked (the host parameter, never
-	// hostaddr). It is empty when no host name was available.
-	Host string
-	// Names are the names of the certificate that were examined, in the
-	// order libpq examines them: the dNSName and iPAddress entries of the
-	// subjectAltName extension, then the first Common Name when it was
-	// consulted. iPAddress entries appear in printable form.
-	Names []string
-	// Err, when not nil, is the reason the check stopped early: a name
-	// with an embedded NUL, or an iPAddress entry of an impossible length.
-	Err error
-}
-
-// Error returns libpq's message for the failure.
-func (e *HostnameError) Error() string {
-	switch {
-	case e.Err != nil:
-		return e.Err.Error()
-	case e.Host == "":
-		return "host name must be specified for a verified SSL connection"
-	case len(e.Names) == 0:
-		return "could not get server's host name from server certificate"
-	case len(e.Names) == 1:
-		return fmt.Sprintf("server certificate for %q does not match host name %q", e.Names[0], e.Host)
-	}
-	other := "names"
-	if len(e.Names) == 2 {
-		other = "name"
-	}
-	return fmt.Sprintf("server certificate for %q (and %d other %s) does not match host name %q",
-		e.Names[0], len(e.Names)-1, other, e.Host)
-}
-
-// Unwrap returns Err.
-func (e *HostnameError) Unwrap() error { return e.Err }
-
-// VerifyReason says why a certificate chain was rejected. The values are
-// OpenSSL's X509_V_ERR_* codes, so they can be compared with the output of
-// "openssl verify"; String returns OpenSSL's text for them.
-type VerifyReason int
-
-// Reasons for rejecting a certificate chain, named after OpenSSL's codes.
-const (
-	Unspecified                   VerifyReason = 1  // an internal inconsistency
-	UnableToGetIssuerCert         VerifyReason = 2  // a trusted certificate's issuer is missing from the root file
-	UnableToGetCRL                VerifyReason = 3  // no CRL covers a certificate
-	CertSignatureFailure          VerifyReason = 7  // a signature does not verify
-	CRLSignatureFailure           VerifyReason = 8  // a CRL's signature does not verify
-	CertNotYetValid               VerifyReason = 9  // a certificate's notBefore is in the future
-	CertHasExpired                VerifyReason = 10 // a certificate's notAfter has passed
-	CRLNotYetValid                VerifyReason = 11 // a CRL's thisUpdate is in the future
-	CRLHasExpired                 VerifyReason = 12 // a CRL's nextUpdate has passed
-	DepthZeroSelfSignedCert       VerifyReason = 18 // a self-signed leaf that is not in the root file
-	SelfSignedCertInChain         VerifyReason = 19 // the chain ends in a self-signed certificate not in the root file
-	UnableToGetIssuerCertLocally  VerifyReason = 20 // no issuer found for the top of the chain
-	UnableToVerifyLeafSignature   VerifyReason = 21 // a lone leaf trusted without being self-signed
-	CertChainTooLong              VerifyReason = 22 // more than 100 certificates above the leaf
-	CertRevoked                   VerifyReason = 23 // a certificate is listed in its issuer's CRL
-	NoIssuerPublicKey             VerifyReason = 24 // an issuer's public key cannot be used
-	PathLengthExceeded            VerifyReason = 25 // a CA's pathLenConstraint is exceeded
-	InvalidPurpose                VerifyReason = 26 // extended key usage, key usage or Netscape type forbid TLS server use
-	CertRejected                  VerifyReason = 28 // a TRUSTED CERTIFICATE entry rejects or does not list serverAuth
-	KeyUsageNoCertSign            VerifyReason = 32 // an issuer's keyUsage lacks keyCertSign
-	UnableToGetCRLIssuer          VerifyReason = 33 // a CRL's issuer cannot be found
-	UnhandledCriticalExtension    VerifyReason = 34 // a critical extension OpenSSL does not support
-	KeyUsageNoCRLSign             VerifyReason = 35 // a CRL issuer's keyUsage lacks cRLSign
-	UnhandledCriticalCRLExtension VerifyReason = 36 // a CRL has a critical extension OpenSSL does not support
-	ProxyCertificatesNotAllowed   VerifyReason = 40 // an RFC 3820 proxy certificate
-	DifferentCRLScope             VerifyReason = 44 // a CRL's scope does not cover the certificate
-	PermittedSubtreeViolation     VerifyReason = 47 // a name outside a CA's permitted subtrees
-	ExcludedSubtreeViolation      VerifyReason = 48 // a name inside a CA's excluded subtrees
-	SubtreeMinMax                 VerifyReason = 49 // a name constraint uses minimum or maximum
-	UnsupportedConstraintType     VerifyReason = 51 // a name constraint of a type OpenSSL cannot check
-	UnsupportedConstraintSyntax   VerifyReason = 52 // a malformed name constraint
-	UnsupportedNameSyntax         VerifyReason = 53 // a name that cannot be checked against constraints
-	EEKeyTooSmall                 VerifyReason = 66 // the leaf key is too weak for the security level
-	CAKeyTooSmall                 VerifyReason = 67 // an issuer key is too weak for the security level
-	CAMDTooWeak                   VerifyReason = 68 // a signature digest is too weak for the security level
-	InvalidCA                     VerifyReason = 79 // an issuer is not a CA
-)
-
-var reasonText = map[VerifyReason]string{
-	Unspecified:                   "unspecified certificate verification error",
-	UnableToGetIssuerCert:         "unable to get issuer certificate",
-	UnableToGetCRL:                "unable to get certificate CRL",
-	CertSignatureFailure:          "certificate signature failure",
-	CRLSignatureFailure:           "CRL signature failure",
-	CertNotYetValid:               "certificate is not yet valid",
-	CertHasExpired:                "certificate has expired",
-	CRLNotYetValid:                "CRL is not yet valid",
-	CRLHasExpired:                 "CRL has expired",
-	DepthZeroSelfSignedCert:       "self-signed certificate",
-	SelfSignedCertInChain:         "self-signed certificate in certificate chain",
-	UnableToGetIssuerCertLocally:  "unable to get local issuer certificate",
-	UnableToVerifyLeafSignature:   "unable to verify the first certificate",
-	CertChainTooLong:              "certificate chain too long",
-	CertRevoked:                   "certificate revoked",
-	NoIssuerPublicKey:             "issuer certificate doesn't have a public key",
-	PathLengthExceeded:            "path length constraint exceeded",
-	InvalidPurpose:                "unsuitable certificate purpose",
-	CertRejected:                  "certificate rejected",
-	KeyUsageNoCertSign:            "key usage does not include certificate signing",
-	UnableToGetCRLIssuer:          "unable to get CRL issuer certificate",
-	UnhandledCriticalExtension:    "unhandled critical extension",
-	KeyUsageNoCRLSign:             "key usage does not include CRL signing",
-	UnhandledCriticalCRLExtension: "unhandled critical CRL extension",
-	ProxyCertificatesNotAllowed:   "proxy certificates not allowed, please set the appropriate flag",
-	DifferentCRLScope:             "different CRL scope",
-	PermittedSubtreeViolation:     "permitted subtree violation",
-	ExcludedSubtreeViolation:      "excluded subtree violation",
-	SubtreeMinMax:                 "name constraints minimum and maximum not supported",
-	UnsupportedConstraintType:     "unsupported name constraint type",
-	UnsupportedConstraintSyntax:   "unsupported or invalid name constraint syntax",
-	UnsupportedNameSyntax:         "unsupported or invalid name syntax",
-	EEKeyTooSmall:                 "EE certificate key too weak",
-	CAKeyTooSmall:                 "CA certificate key too weak",
-	CAMDTooWeak:                   "CA signature digest algorithm too weak",
-	InvalidCA:                     "invalid CA certificate",
-}
-
-// String returns OpenSSL's description of the reason (what
-// X509_verify_cert_error_string gives in OpenSSL 3.0).
-func (r VerifyReason) String() string {
-	if s, ok := reasonText[r]; ok {
-		return s
-	}
-	return "certificate verification error " + strconv.Itoa(int(r))
-}
-
-// CertificateVerifyError reports that the server's certificate chain failed
-// verification against the root certificates (sslrootcert) and, when a CRL
-// location was loaded (sslcrl, sslcrldir), the certificate revocation
-// lists.
-//
-// Its message is "certificate verify failed: " followed by OpenSSL's
-// description of the reason; for revocation failures, the subject and
-// serial number of the certificate concerned follow in parentheses. libpq
-// 15 prints only "SSL error: certificate verify failed"; later libpq
-// versions append the reason in this same form for some failures.
-type CertificateVerifyError struct {
-	Reason VerifyReason
-	// Cert is the certificate the failure concerns, nil when there is none
-	// (e.g. the server sent no certificate). For revocation failures it is
-	// the certificate being checked: the revoked one for CertRevoked, the
-	// one no usable CRL covers for UnableToGetCRL.
-	Cert *x509.Certificate
-	// Depth is Cert's position in the chain being built: 0 for the leaf,
-	// 1 for its issuer, and so on.
-	Depth int
-	// CRL is the revocation list the failure concerns (the one listing
-	// Cert, or the one found expired, badly signed...), nil for other
-	// failures.
-	CRL *x509.RevocationList
-	// Err is the underlying error, if any (e.g. from a signature check).
-	Err error
-}
-
-// Error returns "certificate verify failed: " and the reason, followed for
-// revocation failures by the certificate's subject and serial number.
-func (e *CertificateVerifyError) Error() string {
-	msg := "certificate verify failed: " + e.Reason.String()
-	if e.Cert != nil && e.Reason.isRevocation() {
-		msg += fmt.Sprintf(" (subject %q, serial %#x)", e.Cert.Subject.String(), e.Cert.SerialNumber)
-	}
-	return msg
-}
-
-// isRevocation reports whether r is a failure of revocation checking.
-func (r VerifyReason) isRevocation() bool {
-	switch r {
-	case UnableToGetCRL, CRLSignatureFailure, CRLNotYetValid, CRLHasExpired, CertRevoked,
-		UnableToGetCRLIssuer, KeyUsageNoCRLSign, UnhandledCriticalCRLExtension, DifferentCRLScope:
-		return true
-	}
-	return false
-}
-
-// Unwrap returns Err.
-func (e *CertificateVerifyError) Unwrap() error { return e.Err }
-
-// RootCertError reports that the root certificate file (sslrootcert) could
-// not be loaded. Its message is libpq's:
-// could not read root certificate file "PATH": REASON, where REASON is
-// OpenSSL's text for the problem ("no certificate or crl found",
-// "bad base64 decode", "bad end line", "wrong tag", ...).
-type RootCertError struct {
-	// Path is the file name; empty when the certificates were given inline
-	// (sslinline).
-	Path string
-	// Reason describes the problem.
-	Reason string
-	// Err is the underlying error, if any; for a file that does not exist
-	// errors.Is(err, fs.ErrNotExist) holds.
-	Err error
-}
-
-// Error returns libpq's message for the failure.
-func (e *RootCertError) Error() string {
-	if e.Path == "" {
-		return "could not read root certificate from sslrootcert (inline): " + e.Reason
-	}
-	return fmt.Sprintf("could not read root certificate file %q: %s", e.Path, e.Reason)
-}
-
-// Unwrap returns Err.
-func (e *RootCertError) Unwrap() error { return e.Err }
 
 // ---------------------------------------------------------------------------
 // Trust store
@@ -350,14 +142,14 @@ func loadTrustStore(path string, inline bool) (*trustStore, error) {
 	} else {
 		fi, err := os.Stat(path)
 		if err != nil {
-			return nil, &RootCertError{Path: path, Reason: errnoText(err), Err: err}
+			return nil, &RootCertError{Path: path, Reason: sysErrText(err), Err: err}
 		}
 		if fi.IsDir() {
 			// OpenSSL opens the directory, reads nothing and finds no PEM.
 			return nil, &RootCertError{Path: path, Reason: "no certificate or crl found"}
 		}
 		if data, err = os.ReadFile(path); err != nil {
-			return nil, &RootCertError{Path: path, Reason: errnoText(err), Err: err}
+			return nil, &RootCertError{Path: path, Reason: sysErrText(err), Err: err}
 		}
 	}
 	s := newTrustStore()
@@ -366,21 +158,6 @@ func loadTrustStore(path string, inline bool) (*trustStore, error) {
 		return nil, err
 	}
 	return s, nil
-}
-
-// errnoText gives the system's text for a file error ("permission denied"),
-// without the file name that *PathError would repeat. (libpq 15 prints an
-// empty reason here, OpenSSL having no text for system errors.)
-func errnoText(err error) string {
-	var errno syscall.Errno
-	if errors.As(err, &errno) {
-		return errno.Error()
-	}
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	return err.Error()
 }
 
 // addPEM adds every certificate and CRL of a PEM file. Like OpenSSL, the
@@ -672,40 +449,26 @@ func nameHash(canon string) string {
 // ---------------------------------------------------------------------------
 // Certificate facts, as OpenSSL's x509v3_cache_extensions derives them
 
-var (
-	oidBasicConstraints     = asn1.ObjectIdentifier{2, 5, 29, 19}
-	oidKeyUsage             = asn1.ObjectIdentifier{2, 5, 29, 15}
-	oidExtKeyUsage          = asn1.ObjectIdentifier{2, 5, 29, 37}
-	oidSubjectAltName       = asn1.ObjectIdentifier{2, 5, 29, 17}
-	oidNameConstraints      = asn1.ObjectIdentifier{2, 5, 29, 30}
-	oidAuthorityKeyID       = asn1.ObjectIdentifier{2, 5, 29, 35}
-	oidNetscapeCertType     = asn1.ObjectIdentifier{2, 16, 840, 1, 113730, 1, 1}
-	oidProxyCertInfo        = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 1, 14}
-	oidCommonName           = asn1.ObjectIdentifier{2, 5, 4, 3}
-	oidEmailAddress         = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 1}
-	oidEKUServerAuth        = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 1}
-	oidEKUAny               = asn1.ObjectIdentifier{2, 5, 29, 37, 0}
-	supportedCriticalExtIDs = []asn1.ObjectIdentifier{
-		// OpenSSL's X509_supported_extension list: a critical extension
-		// outside it makes the certificate unacceptable. Note that the key
-		// identifier extensions are not on it.
-		oidNetscapeCertType,
-		oidKeyUsage,
-		oidSubjectAltName,
-		oidBasicConstraints,
-		{2, 5, 29, 32}, // certificatePolicies
-		{2, 5, 29, 31}, // cRLDistributionPoints
-		oidExtKeyUsage,
-		{1, 3, 6, 1, 5, 5, 7, 1, 7},     // sbgp-ipAddrBlock
-		{1, 3, 6, 1, 5, 5, 7, 1, 8},     // sbgp-autonomousSysNum
-		{1, 3, 6, 1, 5, 5, 7, 48, 1, 5}, // id-pkix-OCSP-noCheck
-		{2, 5, 29, 36},                  // policyConstraints
-		oidProxyCertInfo,
-		oidNameConstraints,
-		{2, 5, 29, 33}, // policyMappings
-		{2, 5, 29, 54}, // inhibitAnyPolicy
-	}
-)
+// supportedCriticalExtIDs is OpenSSL's X509_supported_extension list: a
+// critical extension outside it makes the certificate unacceptable. The key
+// identifier extensions are not on it.
+var supportedCriticalExtIDs = []asn1.ObjectIdentifier{
+	oid.NetscapeCertType,
+	oid.KeyUsage,
+	oid.SubjectAltName,
+	oid.BasicConstraints,
+	oid.CertificatePolicies,
+	oid.CRLDistributionPoints,
+	oid.ExtKeyUsage,
+	oid.IPAddrBlocks,
+	oid.AutonomousSysIDs,
+	oid.OCSPNoCheck,
+	oid.PolicyConstraints,
+	oid.ProxyCertInfo,
+	oid.NameConstraints,
+	oid.PolicyMappings,
+	oid.InhibitAnyPolicy,
+}
 
 // Netscape certificate type bits (first octet of the bit string).
 const (
@@ -777,16 +540,16 @@ func newCertInfo(c *x509.Certificate) *certInfo {
 		ci.issuer = "\x00invalid issuer\x00" + string(c.Raw)
 	}
 
-	if _, ok := findExtension(c, oidBasicConstraints); ok {
+	if _, ok := findExtension(c, oid.BasicConstraints); ok {
 		ci.hasBC, ci.isCA = true, c.IsCA
 		if c.MaxPathLen > 0 || c.MaxPathLenZero {
 			ci.pathLen = c.MaxPathLen
 		}
 	}
-	if _, ok := findExtension(c, oidKeyUsage); ok {
+	if _, ok := findExtension(c, oid.KeyUsage); ok {
 		ci.hasKU, ci.ku = true, c.KeyUsage
 	}
-	if _, ok := findExtension(c, oidExtKeyUsage); ok {
+	if _, ok := findExtension(c, oid.ExtKeyUsage); ok {
 		ci.hasEKU = true
 		for _, u := range c.ExtKeyUsage {
 			switch u {
@@ -796,7 +559,7 @@ func newCertInfo(c *x509.Certificate) *certInfo {
 			}
 		}
 	}
-	if e, ok := findExtension(c, oidNetscapeCertType); ok {
+	if e, ok := findExtension(c, oid.NetscapeCertType); ok {
 		var bits asn1.BitString
 		if _, err := asn1.Unmarshal(e.Value, &bits); err == nil {
 			ci.hasNS = true
@@ -805,16 +568,16 @@ func newCertInfo(c *x509.Certificate) *certInfo {
 			}
 		}
 	}
-	if e, ok := findExtension(c, oidAuthorityKeyID); ok {
+	if e, ok := findExtension(c, oid.AuthorityKeyID); ok {
 		ci.akid = parseAuthorityKeyID(e.Value)
 	}
-	if e, ok := findExtension(c, oidSubjectAltName); ok {
+	if e, ok := findExtension(c, oid.SubjectAltName); ok {
 		ci.sans, _ = parseGeneralNames(e.Value)
 	}
-	if e, ok := findExtension(c, oidNameConstraints); ok {
+	if e, ok := findExtension(c, oid.NameConstraints); ok {
 		ci.nc = parseNameConstraints(e.Value)
 	}
-	if _, ok := findExtension(c, oidProxyCertInfo); ok {
+	if _, ok := findExtension(c, oid.ProxyCertInfo); ok {
 		ci.proxy = true
 	}
 	for _, e := range c.Extensions {
@@ -969,13 +732,13 @@ const (
 func (ci *certInfo) checkTrust(noSelfSignedCompat bool) int {
 	if ci.aux != nil {
 		for _, o := range ci.aux.Reject {
-			if o.Equal(oidEKUServerAuth) || o.Equal(oidEKUAny) {
+			if o.Equal(oid.ExtKeyUsageServerAuth) || o.Equal(oid.ExtKeyUsageAnyExtension) {
 				return trustRejected
 			}
 		}
 		if len(ci.aux.Trust) > 0 {
 			for _, o := range ci.aux.Trust {
-				if o.Equal(oidEKUServerAuth) || o.Equal(oidEKUAny) {
+				if o.Equal(oid.ExtKeyUsageServerAuth) || o.Equal(oid.ExtKeyUsageAnyExtension) {
 					return trustTrusted
 				}
 			}
@@ -1114,10 +877,6 @@ func asn1ToUTF8(tag int, b []byte) (string, bool) {
 	return "", false
 }
 
-func isOpenSSLSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
-}
-
 func canonString(tag int, b []byte) (string, bool) {
 	if !isCanonTag(tag) {
 		return "", false
@@ -1127,10 +886,10 @@ func canonString(tag int, b []byte) (string, bool) {
 		return "", false
 	}
 	i, j := 0, len(s)
-	for i < j && isOpenSSLSpace(s[i]) {
+	for i < j && cparse.IsSpace(s[i]) {
 		i++
 	}
-	for j > i && isOpenSSLSpace(s[j-1]) {
+	for j > i && cparse.IsSpace(s[j-1]) {
 		j--
 	}
 	var out strings.Builder
@@ -1140,9 +899,9 @@ func canonString(tag int, b []byte) (string, bool) {
 		case c >= 0x80:
 			out.WriteByte(c)
 			k++
-		case isOpenSSLSpace(c):
+		case cparse.IsSpace(c):
 			out.WriteByte(' ')
-			for k < j && isOpenSSLSpace(s[k]) {
+			for k < j && cparse.IsSpace(s[k]) {
 				k++
 			}
 		default:
@@ -1460,7 +1219,7 @@ func checkNameConstraintsCert(x *certInfo, nc *nameConstraints) VerifyReason {
 			return r
 		}
 		for _, a := range x.subjectAttrs {
-			if !a.oid.Equal(oidEmailAddress) {
+			if !a.oid.Equal(oid.EmailAddress) {
 				continue
 			}
 			if a.tag != tagIA5String {
@@ -1483,7 +1242,7 @@ func checkNameConstraintsCert(x *certInfo, nc *nameConstraints) VerifyReason {
 // look like host names (at least two labels) are checked as dNSNames.
 func checkNameConstraintsCN(x *certInfo, nc *nameConstraints) VerifyReason {
 	for _, a := range x.subjectAttrs {
-		if !a.oid.Equal(oidCommonName) {
+		if !a.oid.Equal(oid.CommonName) {
 			continue
 		}
 		s, ok := asn1ToUTF8(a.tag, a.value)
@@ -2035,7 +1794,7 @@ func verifyHostname(leaf *x509.Certificate, host string) error {
 	}
 	e := &HostnameError{Host: host}
 	checkCN := true
-	if ext, ok := findExtension(leaf, oidSubjectAltName); ok {
+	if ext, ok := findExtension(leaf, oid.SubjectAltName); ok {
 		sans, _ := parseGeneralNames(ext.Value)
 		for _, gn := range sans {
 			if gn.tag == hostType {
@@ -2063,7 +1822,7 @@ func verifyHostname(leaf *x509.Certificate, host string) error {
 	if checkCN {
 		if subj, err := parseName(leaf.RawSubject); err == nil {
 			for _, a := range subj.attrs {
-				if a.oid.Equal(oidCommonName) {
+				if a.oid.Equal(oid.CommonName) {
 					matched, err := matchName(e, a.value, host)
 					if err != nil {
 						e.Err = err
@@ -2096,7 +1855,7 @@ func matchIP(e *HostnameError, ip []byte, host string) (bool, error) {
 	var matched bool
 	switch len(ip) {
 	case 4:
-		if a, ok := inetAton(host); ok {
+		if a, ok := cparse.Lenient(host); ok {
 			matched = bytes.Equal(ip, a[:])
 		}
 	case 16:
@@ -2131,103 +1890,11 @@ func wildcardMatch(pattern, host string) bool {
 
 // isIPAddress reports whether libpq takes host for an IP address.
 func isIPAddress(host string) bool {
-	if _, ok := inetAton(host); ok {
+	if _, ok := cparse.Lenient(host); ok {
 		return true
 	}
 	_, ok := parseIPv6(host)
 	return ok
-}
-
-// inetAton parses an IPv4 address as glibc's inet_aton does: one to four
-// parts separated by dots, each decimal, octal (leading 0) or hexadecimal
-// (leading 0x), the last part filling the remaining bytes; anything after
-// white space is ignored.
-func inetAton(s string) ([4]byte, bool) {
-	var res [4]byte
-	var parts []uint64
-	i := 0
-	for {
-		if i >= len(s) || s[i] < '0' || s[i] > '9' {
-			return res, false
-		}
-		val, n, ok := parseCNumber(s[i:])
-		if !ok {
-			return res, false
-		}
-		i += n
-		parts = append(parts, val)
-		if i < len(s) && s[i] == '.' {
-			if len(parts) > 3 || val > 0xff {
-				return res, false
-			}
-			i++
-			continue
-		}
-		break
-	}
-	if i < len(s) && !isCSpace(s[i]) {
-		return res, false
-	}
-	last := parts[len(parts)-1]
-	max := [...]uint64{0xffffffff, 0xffffff, 0xffff, 0xff}[len(parts)-1]
-	if last > max {
-		return res, false
-	}
-	for k, p := range parts[:len(parts)-1] {
-		res[k] = byte(p)
-	}
-	var tail [4]byte
-	binary.BigEndian.PutUint32(tail[:], uint32(last))
-	for k := len(parts) - 1; k < 4; k++ {
-		res[k] |= tail[k]
-	}
-	return res, true
-}
-
-// parseCNumber reads an unsigned number the way strtoul with base 0 does,
-// returning the value and the bytes consumed.
-func parseCNumber(s string) (uint64, int, bool) {
-	base, i := uint64(10), 0
-	if len(s) > 1 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') && len(s) > 2 && isHex(s[2]) {
-		base, i = 16, 2
-	} else if s[0] == '0' {
-		base = 8
-	}
-	var v uint64
-	start := i
-	for ; i < len(s); i++ {
-		var d uint64
-		c := s[i]
-		switch {
-		case '0' <= c && c <= '9':
-			d = uint64(c - '0')
-		case 'a' <= c && c <= 'f':
-			d = uint64(c-'a') + 10
-		case 'A' <= c && c <= 'F':
-			d = uint64(c-'A') + 10
-		default:
-			d = 99
-		}
-		if d >= base {
-			break
-		}
-		v = v*base + d
-		if v > 0xffffffff {
-			return 0, 0, false
-		}
-	}
-	if i == start {
-		return 0, 0, false
-	}
-	return v, i, true
-}
-
-func isHex(c byte) bool {
-	return ('0' <= c && c <= '9') || ('a' <= c && c <= 'f') || ('A' <= c && c <= 'F')
-}
-
-func isCSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
 }
 
 // parseIPv6 accepts what inet_pton(AF_INET6) accepts: no zone, no brackets,
