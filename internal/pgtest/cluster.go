@@ -160,7 +160,8 @@ type Cluster struct {
 	DataDir string
 	// LogFile is the server log.
 	LogFile string
-	// Bin holds the PostgreSQL programs in use.
+	// Bin is the installation the server comes from; [Cluster.Psql] runs
+	// its psql.
 	Bin *Binaries
 
 	dir     string // everything of this cluster lives below dir
@@ -184,15 +185,22 @@ type Cluster struct {
 // reload.
 const generationSetting = "pgtest.generation"
 
-// Start creates and starts a cluster. The caller must call Stop (or
-// [StopAll]). It is meant for TestMain and for helpers that manage their
-// own lifetime; tests use [StartT] or [Shared].
+// Start creates and starts a cluster with the default installation (see
+// [FindBinaries]). The caller must call Stop (or [StopAll]). It is meant for
+// TestMain and for helpers that manage their own lifetime; tests use
+// [StartT] or [Shared].
 func Start(opts Options) (*Cluster, error) {
-	n, err := opts.normalize()
+	bin, err := FindBinaries()
 	if err != nil {
 		return nil, err
 	}
-	bin, err := FindBinaries()
+	return bin.Start(opts)
+}
+
+// Start creates and starts a cluster with this installation, like the
+// function [Start].
+func (bin *Binaries) Start(opts Options) (*Cluster, error) {
+	n, err := opts.normalize()
 	if err != nil {
 		return nil, err
 	}
@@ -277,12 +285,19 @@ func Start(opts Options) (*Cluster, error) {
 	return c, nil
 }
 
-// StartT starts a cluster for one test and stops it when the test ends. It
-// skips the test when PostgreSQL is missing (see [Require]).
+// StartT starts a cluster with the default installation for one test and
+// stops it when the test ends. It skips the test when PostgreSQL is missing
+// (see [Require]).
 func StartT(tb testing.TB, opts Options) *Cluster {
 	tb.Helper()
-	Require(tb)
-	c, err := Start(opts)
+	return Require(tb).StartT(tb, opts)
+}
+
+// StartT starts a cluster with this installation for one test and stops it
+// when the test ends.
+func (bin *Binaries) StartT(tb testing.TB, opts Options) *Cluster {
+	tb.Helper()
+	c, err := bin.Start(opts)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -301,6 +316,13 @@ func (c *Cluster) create(tmpl string) error {
 	}
 	if err := os.Chmod(c.dir, 0o755); err != nil {
 		return fmt.Errorf("pgtest: %w", err)
+	}
+	// The watchdog stops each server with the pg_ctl of its own version.
+	if err := os.Symlink(c.Bin.PgCtl, filepath.Join(c.dir, "pg_ctl")); err != nil {
+		return fmt.Errorf("pgtest: %w", err)
+	}
+	if err := c.chown(filepath.Join(c.dir, "pg_ctl")); err != nil {
+		return err
 	}
 	for _, d := range []struct {
 		path string

@@ -37,6 +37,40 @@
 // with the first cluster, notices that the test process is gone, stops its
 // clusters and removes their files.
 //
+// # Installations
+//
+// The tests may use several PostgreSQL installations at once, each with its
+// own server programs and its own psql, so that every server version is
+// refereed by its own libpq:
+//
+//   - The default installation is the one [FindBinaries] finds: initdb,
+//     pg_ctl and postgres on PATH, else the highest
+//     /usr/lib/postgresql/<version>/bin. [Start], [StartT], [Shared],
+//     [RunPsql] and a [Psql] without Bin use it.
+//   - The environment variable PQSSL_TEST_PGBIN adds more: a colon-separated
+//     list of bin directories, each holding initdb, pg_ctl, postgres and psql
+//     of one installation (for instance
+//     "/usr/lib/postgresql/15/bin:/opt/pg18/bin"). Empty entries and repeats
+//     are ignored; an entry that is missing or incomplete is reported in the
+//     skip messages of [Installation].
+//
+// Each installation's major version is what "postgres --version" and
+// "psql --version" print; in a PQSSL_TEST_PGBIN entry both must agree. There
+// is one installation per major version, the default one first: a
+// PQSSL_TEST_PGBIN entry of the default's version, or of a version an
+// earlier entry has, is ignored. [Installations] lists them sorted by
+// version; [Installation] returns one by version; [ForEachInstallation] runs
+// a subtest with each. The methods [Binaries.Start], [Binaries.StartT],
+// [Binaries.Shared] and [Binaries.RunPsql] use a given installation; each
+// installation has its own template data directory and its own shared
+// cluster, and [Cluster.Psql] runs the psql of the cluster's installation.
+//
+// The environment variable PQSSL_TEST_REQUIRE_PG lists major versions that
+// must be present, separated by commas ("15,18"). When [InCI] reports true,
+// [Installation] and [ForEachInstallation] fail for a listed version that is
+// missing; otherwise a missing version skips the test with a message naming
+// it and what was found. .ci/run sets both variables.
+//
 // # Reconfiguration
 //
 // [Cluster.SetServerCert], [Cluster.SetCA], [Cluster.SetHBA],
@@ -48,14 +82,20 @@
 // # Root
 //
 // PostgreSQL refuses to run as root. When the tests run as root (as they do
-// in CI), initdb, pg_ctl and the server run as the "postgres" system user,
-// and every file the server reads is given to that user.
+// in CI), initdb, pg_ctl and the server of every installation run as the
+// "postgres" system user, and every file the server reads is given to that
+// user. Server programs and psql run with a clean environment (no
+// LD_LIBRARY_PATH from the test process), so an installation outside the
+// system's library path, like /opt/pg18, must find its own libpq through its
+// run path, as PostgreSQL's default build arranges.
 //
 // # Missing binaries
 //
 // Without PostgreSQL installed, [Require], [StartT] and [Shared] skip the
 // test; when the environment variable CI is true they fail it instead, so
-// that a misconfigured CI machine cannot pass by skipping everything.
+// that a misconfigured CI machine cannot pass by skipping everything. For
+// the other installations, PQSSL_TEST_REQUIRE_PG says which versions CI must
+// have (see Installations above).
 package pgtest
 
 import (
@@ -106,6 +146,41 @@ type Binaries struct {
 	Psql string
 	// Version is the server's major version (15 for PostgreSQL 15.x).
 	Version int
+	// PsqlVersion is psql's major version. It differs from Version only
+	// when psql comes from another installation than the server (see
+	// [FindBinaries]); the installations of [Installations] that come from
+	// PQSSL_TEST_PGBIN always have both equal.
+	PsqlVersion int
+}
+
+// String names the installation: "PostgreSQL 15 (/usr/lib/postgresql/15/bin)".
+func (b *Binaries) String() string {
+	return fmt.Sprintf("PostgreSQL %d (%s)", b.Version, filepath.Dir(b.Postgres))
+}
+
+// detectVersions fills in Version and PsqlVersion from the programs' own
+// --version output.
+func (b *Binaries) detectVersions() error {
+	var err error
+	if b.Version, err = programVersion(b.Postgres); err != nil {
+		return err
+	}
+	b.PsqlVersion, err = programVersion(b.Psql)
+	return err
+}
+
+// programVersion runs "prog --version" and returns the major version it
+// prints. postgres answers --version even as root.
+func programVersion(prog string) (int, error) {
+	out, err := exec.Command(prog, "--version").Output()
+	if err != nil {
+		return 0, fmt.Errorf("pgtest: %s --version: %w", prog, err)
+	}
+	v, err := parseVersion(string(out))
+	if err != nil {
+		return 0, fmt.Errorf("pgtest: %s --version: %w", prog, err)
+	}
+	return v, nil
 }
 
 // NotFoundError reports that a PostgreSQL program could not be found.
@@ -201,15 +276,9 @@ func findBinaries() (*Binaries, error) {
 		return nil, &NotFoundError{Program: "psql", Searched: append([]string{"PATH"}, dirs...)}
 	}
 
-	out, err := exec.Command(b.Postgres, "--version").Output()
-	if err != nil {
-		return nil, fmt.Errorf("pgtest: %s --version: %w", b.Postgres, err)
+	if err := b.detectVersions(); err != nil {
+		return nil, err
 	}
-	v, err := parseVersion(string(out))
-	if err != nil {
-		return nil, fmt.Errorf("pgtest: %s --version: %w", b.Postgres, err)
-	}
-	b.Version = v
 	return b, nil
 }
 

@@ -695,15 +695,17 @@ func TestStartStopLeavesNothing(t *testing.T) {
 }
 
 // TestWatchdog checks that the clusters of a test process that dies without
-// cleaning up are stopped and removed.
+// cleaning up are stopped and removed, one cluster of each installation.
 func TestWatchdog(t *testing.T) {
 	if os.Getenv("PGTEST_WATCHDOG_CHILD") == "1" {
-		c, err := Start(Options{})
-		if err != nil {
-			fmt.Println("ERROR", err)
-			os.Exit(1)
+		for _, b := range Installations() {
+			c, err := b.Start(Options{})
+			if err != nil {
+				fmt.Println("ERROR", err)
+				os.Exit(1)
+			}
+			fmt.Printf("DIR %s PID %d\n", c.dir, c.postmasterPID())
 		}
-		fmt.Printf("DIR %s PID %d\n", c.dir, c.postmasterPID())
 		os.Exit(0) // no Stop, no StopAll
 	}
 	Require(t)
@@ -716,22 +718,27 @@ func TestWatchdog(t *testing.T) {
 	if err != nil {
 		t.Fatalf("child: %v\n%s", err, out)
 	}
-	var dir string
-	var pid int
+	var dirs []string
+	var pids []int
 	for _, line := range strings.Split(string(out), "\n") {
-		if _, err := fmt.Sscanf(line, "DIR %s PID %d", &dir, &pid); err == nil {
-			break
+		var dir string
+		var pid int
+		if _, err := fmt.Sscanf(line, "DIR %s PID %d", &dir, &pid); err == nil && pid != 0 {
+			dirs, pids = append(dirs, dir), append(pids, pid)
 		}
 	}
-	if dir == "" || pid == 0 {
+	if len(dirs) == 0 || len(dirs) != len(Installations()) {
 		t.Fatalf("child output: %s", out)
 	}
 	deadline := time.Now().Add(30 * time.Second)
-	for processAlive(pid) || exists(filepath.Dir(dir)) {
-		if time.Now().After(deadline) {
-			t.Fatalf("30s after its test process exited, the cluster is still there (postmaster alive: %v)", processAlive(pid))
+	for i, pid := range pids {
+		for processAlive(pid) || exists(filepath.Dir(dirs[i])) {
+			if time.Now().After(deadline) {
+				t.Fatalf("30s after its test process exited, the cluster %s is still there (postmaster alive: %v)",
+					dirs[i], processAlive(pid))
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }
 

@@ -77,6 +77,9 @@ type Psql struct {
 	Home string
 	// Timeout bounds the run; zero means 30 seconds.
 	Timeout time.Duration
+	// Bin is the installation whose psql runs, and so whose libpq is the
+	// referee; nil means the default one (see [FindBinaries]).
+	Bin *Binaries
 }
 
 // PsqlResult is the outcome of a psql run.
@@ -115,28 +118,37 @@ func (r PsqlResult) String() string {
 	}
 }
 
-// RunPsql runs psql with [SessionQuery] on conninfo with the extra
-// environment env (see [Psql]).
+// RunPsql runs the default installation's psql with [SessionQuery] on
+// conninfo with the extra environment env (see [Psql]).
 func RunPsql(ctx context.Context, conninfo string, env map[string]string) PsqlResult {
 	return Psql{ConnInfo: conninfo, Env: env}.Run(ctx)
 }
 
-// Psql runs psql with [SessionQuery] against this cluster: conninfo is
-// appended to [Cluster.ConnInfo]'s parameters (IPv4 address, port,
-// superuser), so it needs to give only what the test is about. A URI is
-// used as it is.
+// RunPsql runs this installation's psql with [SessionQuery] on conninfo
+// with the extra environment env (see [Psql]).
+func (bin *Binaries) RunPsql(ctx context.Context, conninfo string, env map[string]string) PsqlResult {
+	return Psql{ConnInfo: conninfo, Env: env, Bin: bin}.Run(ctx)
+}
+
+// Psql runs the psql of the cluster's installation with [SessionQuery]
+// against this cluster: conninfo is appended to [Cluster.ConnInfo]'s
+// parameters (IPv4 address, port, superuser), so it needs to give only what
+// the test is about. A URI is used as it is.
 func (c *Cluster) Psql(ctx context.Context, conninfo string, env map[string]string) PsqlResult {
 	if !strings.HasPrefix(conninfo, "postgres://") && !strings.HasPrefix(conninfo, "postgresql://") {
 		conninfo = c.ConnInfo(conninfo)
 	}
-	return Psql{ConnInfo: conninfo, Env: env}.Run(ctx)
+	return c.Bin.RunPsql(ctx, conninfo, env)
 }
 
 // Run runs psql.
 func (p Psql) Run(ctx context.Context) PsqlResult {
-	bin, err := FindBinaries()
-	if err != nil {
-		return PsqlResult{ExitCode: -1, Err: err}
+	bin := p.Bin
+	if bin == nil {
+		var err error
+		if bin, err = FindBinaries(); err != nil {
+			return PsqlResult{ExitCode: -1, Err: err}
+		}
 	}
 	timeout := p.Timeout
 	if timeout == 0 {
@@ -177,7 +189,7 @@ func (p Psql) Run(ctx context.Context) PsqlResult {
 	cmd.WaitDelay = 2 * time.Second
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err = cmd.Run()
+	err := cmd.Run()
 
 	res := PsqlResult{
 		Output: strings.TrimSuffix(stdout.String(), "\n"),

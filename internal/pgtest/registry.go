@@ -13,11 +13,12 @@ import (
 
 // Every cluster of a process lives below one root directory:
 //
-//	<root>/template/data   initdb's result, copied for each cluster
-//	<root>/cNNN/data       a cluster's data directory
-//	<root>/cNNN/s          its socket directory (short, for sun_path)
-//	<root>/cNNN/tls        its server certificate, key and CA
-//	<root>/cNNN/files      files written by WriteFile
+//	<root>/templateNN-MMM/data  initdb's result for version NN, copied for each cluster
+//	<root>/cNNN/data            a cluster's data directory
+//	<root>/cNNN/pg_ctl          a link to the pg_ctl of its installation
+//	<root>/cNNN/s               its socket directory (short, for sun_path)
+//	<root>/cNNN/tls             its server certificate, key and CA
+//	<root>/cNNN/files           files written by WriteFile
 //
 // A watchdog shell, started with the root, holds the read end of a pipe
 // whose write end only this process holds. When this process dies for any
@@ -28,21 +29,29 @@ var proc struct {
 	root     string
 	watchW   *os.File
 	watchdog *exec.Cmd
-	tmpl     string
+	tmpl     map[string]string // initdb's path: template data directory
 	clusters map[*Cluster]bool
 }
 
-// shared is the cluster of Shared; its mutex is held while it starts.
+// shared holds the clusters of Shared, one per installation; its mutex is
+// held while one starts.
 var shared struct {
-	mu  sync.Mutex
+	mu sync.Mutex
+	m  map[*Binaries]*sharedCluster
+}
+
+type sharedCluster struct {
 	c   *Cluster
 	err error
 }
 
+// The watchdog's $0 is a pg_ctl, for clusters that lack their own link.
 const watchdogScript = `read _
 for d in "$1"/*/data; do
 	if [ -f "$d/postmaster.pid" ]; then
-		"$0" stop -D "$d" -m immediate -w -t 30 -s >/dev/null 2>&1
+		ctl="${d%/data}/pg_ctl"
+		[ -x "$ctl" ] || ctl="$0"
+		"$ctl" stop -D "$d" -m immediate -w -t 30 -s >/dev/null 2>&1
 	fi
 done
 rm -rf "$1"
@@ -60,19 +69,11 @@ func processRoot(bin *Binaries, acct *serverAccount) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	root, err := os.MkdirTemp(base, "pgtest-")
-	if err != nil {
-		return "", fmt.Errorf("pgtest: %w", err)
-	}
 	// The server's user must be able to reach everything below the root,
 	// and the watchdog, running as that user, to remove it.
-	err = os.Chmod(root, 0o755)
-	if err == nil && acct != nil {
-		err = os.Chown(root, acct.uid, acct.gid)
-	}
+	root, err := serverDir(base, "pgtest-", acct)
 	if err != nil {
-		os.RemoveAll(root)
-		return "", fmt.Errorf("pgtest: %w", err)
+		return "", err
 	}
 
 	r, w, err := os.Pipe()
@@ -142,22 +143,35 @@ func reachableByOthers(dir string) bool {
 	}
 }
 
-// template returns the data directory made by initdb for this process,
-// running initdb on first use.
+// serverDir creates a directory named pattern (as for os.MkdirTemp) in
+// parent, owned by acct when it is not nil and readable by everyone.
+func serverDir(parent, pattern string, acct *serverAccount) (string, error) {
+	dir, err := os.MkdirTemp(parent, pattern)
+	if err != nil {
+		return "", fmt.Errorf("pgtest: %w", err)
+	}
+	err = os.Chmod(dir, 0o755)
+	if err == nil && acct != nil {
+		err = os.Chown(dir, acct.uid, acct.gid)
+	}
+	if err != nil {
+		os.RemoveAll(dir)
+		return "", fmt.Errorf("pgtest: %w", err)
+	}
+	return dir, nil
+}
+
+// template returns the data directory made by the initdb of bin for this
+// process, running initdb on first use.
 func template(bin *Binaries, acct *serverAccount, root string) (string, error) {
 	proc.mu.Lock()
 	defer proc.mu.Unlock()
-	if proc.tmpl != "" {
-		return proc.tmpl, nil
+	if t := proc.tmpl[bin.Initdb]; t != "" {
+		return t, nil
 	}
-	dir := filepath.Join(root, "template")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		return "", fmt.Errorf("pgtest: %w", err)
-	}
-	if acct != nil {
-		if err := os.Chown(dir, acct.uid, acct.gid); err != nil {
-			return "", fmt.Errorf("pgtest: %w", err)
-		}
+	dir, err := serverDir(root, fmt.Sprintf("template%d-", bin.Version), acct)
+	if err != nil {
+		return "", err
 	}
 	data := filepath.Join(dir, "data")
 	out, err := runAs(acct, dir, bin.Initdb,
@@ -178,7 +192,10 @@ func template(bin *Binaries, acct *serverAccount, root string) (string, error) {
 		os.RemoveAll(dir)
 		return "", fmt.Errorf("pgtest: %w", err)
 	}
-	proc.tmpl = data
+	if proc.tmpl == nil {
+		proc.tmpl = map[string]string{}
+	}
+	proc.tmpl[bin.Initdb] = data
 	return data, nil
 }
 
@@ -197,27 +214,40 @@ func unregister(c *Cluster) {
 	delete(proc.clusters, c)
 }
 
-// Shared returns the cluster shared by all tests of this process, starting
-// it with the default scenario on first use. When the test ends, the
-// cluster's configuration is put back to the default scenario (a no-op if
-// the test did not change it). Tests that change it must not be parallel.
+// Shared returns the cluster of the default installation shared by all
+// tests of this process, starting it with the default scenario on first
+// use. When the test ends, the cluster's configuration is put back to the
+// default scenario (a no-op if the test did not change it). Tests that
+// change it must not be parallel.
 //
 // The shared cluster is stopped by [StopAll] (see [Main]), or, failing
 // that, by the watchdog once the process has exited.
 func Shared(tb testing.TB) *Cluster {
 	tb.Helper()
-	Require(tb)
+	return Require(tb).Shared(tb)
+}
+
+// Shared returns this installation's shared cluster, like the function
+// [Shared]. Each installation has its own.
+func (bin *Binaries) Shared(tb testing.TB) *Cluster {
+	tb.Helper()
 	shared.mu.Lock()
-	if shared.c != nil && shared.c.isStopped() {
-		shared.c = nil // a test stopped it
+	if shared.m == nil {
+		shared.m = map[*Binaries]*sharedCluster{}
 	}
-	if shared.c == nil && shared.err == nil {
-		shared.c, shared.err = Start(Options{})
+	s := shared.m[bin]
+	if s != nil && s.c != nil && s.c.isStopped() {
+		s = nil // a test stopped it
 	}
-	c, err := shared.c, shared.err
+	if s == nil {
+		s = &sharedCluster{}
+		s.c, s.err = bin.Start(Options{})
+		shared.m[bin] = s
+	}
 	shared.mu.Unlock()
+	c, err := s.c, s.err
 	if err != nil {
-		tb.Fatalf("pgtest: starting the shared cluster: %v", err)
+		tb.Fatalf("pgtest: starting the shared cluster of %v: %v", bin, err)
 	}
 	tb.Cleanup(func() {
 		if err := c.Reset(); err != nil {
@@ -232,7 +262,7 @@ func Shared(tb testing.TB) *Cluster {
 // started again afterwards.
 func StopAll() error {
 	shared.mu.Lock()
-	shared.c, shared.err = nil, nil
+	shared.m = nil
 	shared.mu.Unlock()
 
 	proc.mu.Lock()
@@ -265,7 +295,7 @@ func StopAll() error {
 	if err := os.RemoveAll(proc.root); err != nil {
 		errs = append(errs, fmt.Errorf("pgtest: %w", err))
 	}
-	proc.root, proc.tmpl, proc.watchW, proc.watchdog = "", "", nil, nil
+	proc.root, proc.tmpl, proc.watchW, proc.watchdog = "", nil, nil, nil
 	return errors.Join(errs...)
 }
 
