@@ -149,10 +149,12 @@ func TestClientCertConcurrent(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
 	for range 8 {
-		wg.Go(func() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
 			_, err := src.certificate(context.Background())
 			errs <- err
-		})
+		}()
 	}
 	wg.Wait()
 	close(errs)

@@ -224,7 +224,9 @@ func TestClientKeyFixtures(t *testing.T) {
 	work := make(chan *fixtureRun)
 	var wg sync.WaitGroup
 	for range min(2*runtime.NumCPU(), 8) {
-		wg.Go(func() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
 			for fr := range work {
 				r := fr.row
 				pw := passwords[r.password]
@@ -246,7 +248,7 @@ func TestClientKeyFixtures(t *testing.T) {
 					fr.libpqBad = &v
 				}
 			}
-		})
+		}()
 	}
 	for _, fr := range runs {
 		work <- fr

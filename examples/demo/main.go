@@ -6,7 +6,7 @@
 // the session. For contrast it tries the same connection string through
 // plain lib/pq.
 //
-//	go run ./examples/demo
+//	go -C examples/demo run .
 //
 // It needs the PostgreSQL server binaries (initdb, pg_ctl, postgres); as root
 // it runs them as the postgres user.

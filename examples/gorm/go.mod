@@ -1,6 +1,6 @@
 module github.com/pqssl/pqssl/examples/gorm
 
-go 1.26.8
+go 1.25.0
 
 require (
 	github.com/pqssl/pqssl v0.0.0
@@ -16,10 +16,10 @@ require (
 	github.com/jinzhu/inflection v1.0.0 // indirect
 	github.com/jinzhu/now v1.1.5 // indirect
 	github.com/lib/pq v1.12.3 // indirect
-	golang.org/x/crypto v0.22.0 // indirect
-	golang.org/x/sync v0.17.0 // indirect
-	golang.org/x/sys v0.19.0 // indirect
-	golang.org/x/text v0.29.0 // indirect
+	golang.org/x/crypto v0.48.0 // indirect
+	golang.org/x/sync v0.19.0 // indirect
+	golang.org/x/sys v0.41.0 // indirect
+	golang.org/x/text v0.34.0 // indirect
 )
 
 replace github.com/pqssl/pqssl => ../..

@@ -2,7 +2,10 @@
 // psql, libpq's own client, as the referee that pqssl's behaviour is
 // compared against.
 //
-// It is test infrastructure: only _test.go files may import it.
+// It is the harness of this repository, not part of the library: the
+// tests, the demo (examples/demo) and the conformance report generator
+// (conformance) use it, and no non-test package of the pqssl module imports
+// it (TestLibraryImportsNoHarness checks that).
 //
 // # Clusters
 //

@@ -1,0 +1,17 @@
+module github.com/pqssl/pqssl/examples/demo
+
+go 1.24.0
+
+require (
+	github.com/lib/pq v1.12.3
+	github.com/pqssl/pqssl v0.0.0
+	github.com/youmark/pkcs8 v0.0.0-20240726163527-a2c0da244d78
+)
+
+require (
+	golang.org/x/crypto v0.48.0 // indirect
+	golang.org/x/sys v0.41.0 // indirect
+	golang.org/x/text v0.34.0 // indirect
+)
+
+replace github.com/pqssl/pqssl => ../..
