@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"os"
+	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/pqssl/pqssl"
@@ -23,6 +25,11 @@ var checkedColumns = []struct {
 	name  string
 	exact bool
 }{{conformance.Referee, true}, {"pqssl", true}, {"lib/pq", false}}
+
+// reportGoRelease is the Go release CONFORMANCE.md was made with. lib/pq's
+// verdicts are those of that release's crypto/x509, so under another
+// release (CI also runs the newest one) the lib/pq column is only logged.
+const reportGoRelease = "go1.26"
 
 // TestConformance runs the conformance matrix through libpq (psql), pqssl
 // and plain lib/pq against a real server. It fails for every case where
@@ -102,6 +109,10 @@ func TestConformance(t *testing.T) {
 				if !col.exact || r.Case.AlertRace {
 					have, want = conformance.CellOutcome(have), conformance.CellOutcome(want)
 				}
+				if have != want && col.name == "lib/pq" && !isGoRelease(reportGoRelease) {
+					t.Logf("lib/pq under %s: %q, the report (%s) says %q", runtime.Version(), want, reportGoRelease, have)
+					continue
+				}
 				if have != want {
 					stale++
 					t.Errorf("%s column of %s: %q, a fresh run gives %q", col.name, reportFile, have, want)
@@ -112,4 +123,11 @@ func TestConformance(t *testing.T) {
 	if stale > 0 {
 		t.Errorf("%s does not match a fresh run in %d places; regenerate it with: %s", reportFile, stale, conformance.RegenerateCommand)
 	}
+}
+
+// isGoRelease reports whether the running Go is release rel ("go1.26"),
+// whatever its patch level.
+func isGoRelease(rel string) bool {
+	v := runtime.Version()
+	return v == rel || strings.HasPrefix(v, rel+".")
 }
