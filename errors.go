@@ -18,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/pqssl/pqssl/internal/pgauth"
 )
 
 // errPrefix begins the text of every error pqssl returns on its own.
@@ -479,7 +481,7 @@ var ErrPasswordRequired = errors.New("private key is encrypted, but no password 
 // ErrNoPassword reports that the server asked for a password and there was
 // none: no password parameter, no PGPASSWORD and no matching entry in the
 // password file. The text is libpq's.
-var ErrNoPassword = errors.New("pqssl: fe_sendauth: no password supplied")
+var ErrNoPassword = pgauth.ErrNoPassword
 
 // An AuthError reports an authentication exchange that pqssl abandoned
 // because of what the server sent: a message that is not an authentication
@@ -487,24 +489,17 @@ var ErrNoPassword = errors.New("pqssl: fe_sendauth: no password supplied")
 // SCRAM server signature that does not prove knowledge of the password
 // (Reason "incorrect server signature"). Errors the server itself reports,
 // such as a wrong password, arrive as *pq.Error instead.
-type AuthError struct {
-	// Reason is libpq's description of the failure.
-	Reason string
-}
-
-// Error returns the reason, prefixed with "pqssl: ".
-func (e *AuthError) Error() string { return "pqssl: " + e.Reason }
+//
+// Its field Reason (a string) is libpq's description of the failure; Error
+// returns it prefixed with "pqssl: ".
+type AuthError = pgauth.AuthError
 
 // A ChannelBindingError reports a connection that could not authenticate the
 // way its channel_binding parameter demands, or whose server certificate
 // allows no channel binding. pqssl then closes the connection without
 // sending anything more, as libpq does.
-type ChannelBindingError struct {
-	// Reason is libpq's description of the failure, for instance
-	// "channel binding required, but server authenticated client without
-	// channel binding".
-	Reason string
-}
-
-// Error returns the reason, prefixed with "pqssl: ".
-func (e *ChannelBindingError) Error() string { return "pqssl: " + e.Reason }
+//
+// Its field Reason (a string) is libpq's description of the failure, for
+// instance "channel binding required, but server authenticated client
+// without channel binding"; Error returns it prefixed with "pqssl: ".
+type ChannelBindingError = pgauth.ChannelBindingError

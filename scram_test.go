@@ -7,22 +7,16 @@ import (
 	"crypto/md5"
 	"crypto/pbkdf2"
 	"crypto/sha256"
-	"crypto/sha3"
-	"crypto/sha512"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"database/sql"
-	"encoding/asn1"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -31,31 +25,45 @@ import (
 
 	"github.com/lib/pq"
 	"github.com/pqssl/pqssl/internal/fakepg"
+	"github.com/pqssl/pqssl/internal/pgauth"
 	"github.com/pqssl/pqssl/internal/pgtest"
 	"github.com/pqssl/pqssl/internal/testpki"
 )
 
 // traceAuth records how every session authenticates until the test ends.
 // Tests that use it must not run in parallel.
-func traceAuth(t *testing.T) func() []authOutcome {
+func traceAuth(t *testing.T) func() []pgauth.Outcome {
 	t.Helper()
 	var mu sync.Mutex
-	var got []authOutcome
-	f := func(o authOutcome) {
+	var got []pgauth.Outcome
+	f := func(o pgauth.Outcome) {
 		mu.Lock()
 		got = append(got, o)
 		mu.Unlock()
 	}
-	if !authTrace.CompareAndSwap(nil, &f) {
-		t.Fatal("authTrace is already in use")
+	if !pgauth.Trace.CompareAndSwap(nil, &f) {
+		t.Fatal("pgauth.Trace is already in use")
 	}
-	t.Cleanup(func() { authTrace.Store(nil) })
-	return func() []authOutcome {
+	t.Cleanup(func() { pgauth.Trace.Store(nil) })
+	return func() []pgauth.Outcome {
 		mu.Lock()
 		defer mu.Unlock()
-		return append([]authOutcome(nil), got...)
+		return append([]pgauth.Outcome(nil), got...)
 	}
 }
+
+// Protocol values the fake servers of these tests use.
+const (
+	authOK           = 0
+	authCleartext    = 3
+	authMD5          = 5
+	authSASL         = 10
+	authSASLContinue = 11
+	authSASLFinal    = 12
+
+	mechSCRAM     = "SCRAM-SHA-256"
+	mechSCRAMPlus = "SCRAM-SHA-256-PLUS"
+)
 
 // cbConnect opens a session through pqssl with dsn and runs a query on it.
 func cbConnect(t *testing.T, dsn string) error {
@@ -70,314 +78,6 @@ func cbConnect(t *testing.T, dsn string) error {
 	defer cancel()
 	var s string
 	return db.QueryRowContext(ctx, "select 'ok'").Scan(&s)
-}
-
-func TestSCRAMClientRFC7677(t *testing.T) {
-	// The example exchange of RFC 7677, section 3.
-	s, err := newSCRAMClient(mechSCRAM, "n,,", nil, "pencil", func() bool { return false })
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.clientNonce = "rOprNGfwEbeRWgbNEkqO"
-	s.clientFirstBare = "n=user,r=rOprNGfwEbeRWgbNEkqO"
-	final, done, err := s.exchange([]byte("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"))
-	if err != nil || done {
-		t.Fatalf("server-first: done %v, err %v", done, err)
-	}
-	want := "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="
-	if string(final) != want {
-		t.Errorf("client-final = %q\nwant           %q", final, want)
-	}
-	if _, done, err = s.exchange([]byte("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")); err != nil || !done {
-		t.Fatalf("server-final: done %v, err %v", done, err)
-	}
-	if s.bound() {
-		t.Error("bound() with SCRAM-SHA-256")
-	}
-}
-
-func TestSCRAMClientErrors(t *testing.T) {
-	const nonce = "rOprNGfwEbeRWgbNEkqO"
-	const goodFirst = "r=" + nonce + "srv,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"
-	tests := []struct {
-		name  string
-		first string // server-first-message
-		final string // server-final-message, when first is accepted
-		want  string // AuthError.Reason
-	}{
-		{"empty", "", "", "malformed SCRAM message (empty message)"},
-		{"NUL", "r=" + nonce + "\x00,s=QQ==,i=1", "", "malformed SCRAM message (length mismatch)"},
-		{"no nonce", "s=QQ==,i=1", "", `malformed SCRAM message (attribute "r" expected)`},
-		{"no equals", "r" + nonce, "", `malformed SCRAM message (expected character "=" for attribute "r")`},
-		{"nonce mismatch", "r=xOprNGfwEbeRWgbNEkqOsrv,s=QQ==,i=1", "", "invalid SCRAM response (nonce mismatch)"},
-		{"short nonce", "r=rOpr,s=QQ==,i=1", "", "invalid SCRAM response (nonce mismatch)"},
-		{"bad salt", "r=" + nonce + ",s=!!,i=1", "", "malformed SCRAM message (invalid salt)"},
-		{"salt with line break", "r=" + nonce + ",s=QQ\n==,i=1", "", "malformed SCRAM message (invalid salt)"},
-		{"no iterations", "r=" + nonce + ",s=QQ==", "", `malformed SCRAM message (attribute "i" expected)`},
-		{"zero iterations", "r=" + nonce + ",s=QQ==,i=0", "", "malformed SCRAM message (invalid iteration count)"},
-		{"negative iterations", "r=" + nonce + ",s=QQ==,i=-5", "", "malformed SCRAM message (invalid iteration count)"},
-		{"iterations with trailing text", "r=" + nonce + ",s=QQ==,i=12x", "", "malformed SCRAM message (invalid iteration count)"},
-		{"iterations beyond int", "r=" + nonce + ",s=QQ==,i=2147483648", "", "malformed SCRAM message (invalid iteration count)"},
-		{"server error", goodFirst, "e=other-error", "error received from server in SCRAM exchange: other-error"},
-		{"no signature", goodFirst, "x=abc", `malformed SCRAM message (attribute "v" expected)`},
-		{"short signature", goodFirst, "v=QQ==", "malformed SCRAM message (invalid server signature)"},
-		{"wrong signature", goodFirst, "v=" + base64.StdEncoding.EncodeToString(make([]byte, 32)), "incorrect server signature"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s, err := newSCRAMClient(mechSCRAM, "n,,", nil, "pencil", func() bool { return false })
-			if err != nil {
-				t.Fatal(err)
-			}
-			s.clientNonce = nonce
-			s.clientFirstBare = "n=,r=" + nonce
-			_, _, err = s.exchange([]byte(tt.first))
-			if err == nil {
-				_, _, err = s.exchange([]byte(tt.final))
-			}
-			var ae *AuthError
-			if !errors.As(err, &ae) || ae.Reason != tt.want {
-				t.Fatalf("error %v, want AuthError %q", err, tt.want)
-			}
-			if s.bound() {
-				t.Error("bound() after a failed exchange")
-			}
-		})
-	}
-
-	// libpq accepts leading space and a plus sign in the iteration count,
-	// and ignores text after the last attribute.
-	s, _ := newSCRAMClient(mechSCRAM, "n,,", nil, "pencil", func() bool { return false })
-	s.clientNonce, s.clientFirstBare = nonce, "n=,r="+nonce
-	if _, _, err := s.exchange([]byte("r=" + nonce + ",s=QQ==,i= +3,extra=1")); err != nil {
-		t.Errorf("lenient server-first refused: %v", err)
-	}
-	if _, _, err := s.exchange(nil); err == nil {
-		t.Error("empty server-final accepted")
-	}
-}
-
-func TestSCRAMSaltHonoursDeadline(t *testing.T) {
-	s, _ := newSCRAMClient(mechSCRAM, "n,,", nil, "pw", func() bool { return true })
-	start := time.Now()
-	_, err := s.salt([]byte("salt"), 1<<30)
-	if !errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatalf("err = %v, want a deadline error", err)
-	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("took %v to notice the deadline", d)
-	}
-}
-
-func TestSASLPrep(t *testing.T) {
-	// Expected values follow PostgreSQL's pg_saslprep; TestSASLPrepServer
-	// checks some of them against a real server.
-	tests := []struct {
-		name, in, want string
-	}{
-		{"ASCII", "pencil", "pencil"},
-		{"ASCII controls untouched", "a\tb\x01", "a\tb\x01"},
-		{"empty", "", ""},
-		{"precomposed", "pässwörd", "pässwörd"},
-		{"decomposed", "pa\u0308ssword", "pässword"},
-		{"fullwidth", "ｐａｓｓ１", "pass1"},
-		{"ligature", "\ufb01x", "fix"},
-		{"roman numeral", "I\u2168", "IIX"},
-		{"non-ASCII space", "a\u00a0b\u3000c", "a b c"},
-		{"mapped to nothing", "a\u00adb\u200cc\ufeff", "abc"},
-		// U+200B is both a space and mapped to nothing; the space wins.
-		{"zero width space", "a\u200bb", "a b"},
-		{"only mapped to nothing", "\u00ad\u200c", "\u00ad\u200c"},
-		{"prohibited control", "a\u0080b", "a\u0080b"},
-		{"private use", "a\ue000b", "a\ue000b"},
-		// PostgreSQL checks before normalising: U+0340 is prohibited even
-		// though its normal form, U+0300, is not.
-		{"prohibited before normalisation", "a\u0340", "a\u0340"},
-		{"unassigned in Unicode 3.2", "a\u0221é", "a\u0221é"},
-		{"invalid UTF-8", "p\xffé", "p\xffé"},
-		{"RandAL only", "\u05d0\u05d1", "\u05d0\u05d1"},
-		{"RandAL with L", "\u05d0a\u05d1", "\u05d0a\u05d1"},
-		{"RandAL not last", "\u05d01", "\u05d01"},
-		{"RandAL with neutral inside", "\u05d01\u05d1", "\u05d01\u05d1"},
-		{"Hangul jamo", "\u1100\u1161\u11a8", "\uac01"},
-		{"supplementary starter", "\U0001d041\u0300", "\U0001d041\u0300"},
-		{"blocked by backward-combining starter", "a\u0b56\u0334\u0301", "a\u0b56\u0334\u0301"},
-		{"math alphanumerics", "\U0001d400\u0301", "\u00c1"},
-		{"canonical reordering", "a\u0301\u0323", "\u1ea1\u0301"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := saslPrep(tt.in); got != tt.want {
-				t.Errorf("saslPrep(%+q) = %+q, want %+q", tt.in, got, tt.want)
-			}
-		})
-	}
-}
-
-func TestRuneRanges(t *testing.T) {
-	for _, tt := range []struct {
-		r    rune
-		want bool
-	}{{0x9f, true}, {0xa0, true}, {0xa1, false}, {0x1f, true}, {0x20, false}, {0x10ffff, true}, {0xefffd, false}} {
-		if got := saslprepProhibited.contains(tt.r); got != tt.want {
-			t.Errorf("prohibited.contains(%U) = %v", tt.r, got)
-		}
-	}
-	for name, tab := range map[string]runeRanges{"spaces": saslprepSpaces, "nothing": saslprepNothing,
-		"prohibited": saslprepProhibited, "unassigned": saslprepUnassigned, "RandAL": saslprepRandAL, "L": saslprepL} {
-		for i, r := range tab {
-			if r.lo > r.hi || (i > 0 && tab[i-1].hi >= r.lo) {
-				t.Errorf("table %s is not sorted at %d", name, i)
-			}
-		}
-	}
-}
-
-// fakeCert returns a certificate whose outer signature algorithm is alg and
-// whose other parts are placeholders: tls-server-end-point looks at nothing
-// else.
-func fakeCert(t *testing.T, alg pkix.AlgorithmIdentifier) *x509.Certificate {
-	t.Helper()
-	der, err := asn1.Marshal(struct {
-		TBS    asn1.RawValue
-		SigAlg pkix.AlgorithmIdentifier
-		Sig    asn1.BitString
-	}{asn1.RawValue{FullBytes: []byte{0x30, 0}}, alg, asn1.BitString{Bytes: []byte{1}, BitLength: 8}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &x509.Certificate{Raw: der}
-}
-
-func parseOID(s string) asn1.ObjectIdentifier {
-	var o asn1.ObjectIdentifier
-	for _, f := range strings.Split(s, ".") {
-		var n int
-		fmt.Sscan(f, &n)
-		o = append(o, n)
-	}
-	return o
-}
-
-func pssParams(t *testing.T, hashOID string) asn1.RawValue {
-	t.Helper()
-	type params struct {
-		Hash pkix.AlgorithmIdentifier `asn1:"explicit,tag:0,optional"`
-	}
-	var p params
-	if hashOID != "" {
-		p.Hash = pkix.AlgorithmIdentifier{Algorithm: parseOID(hashOID), Parameters: asn1.NullRawValue}
-	}
-	der, err := asn1.Marshal(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return asn1.RawValue{FullBytes: der}
-}
-
-func TestTLSServerEndPoint(t *testing.T) {
-	sha3_256 := func() hash.Hash { return sha3.New256() }
-	tests := []struct {
-		name    string
-		alg     pkix.AlgorithmIdentifier
-		hash    func() hash.Hash // nil: an error is expected
-		wantErr string
-	}{
-		{"md5WithRSA", pkix.AlgorithmIdentifier{Algorithm: parseOID("1.2.840.113549.1.1.4")}, sha256.New, ""},
-		{"sha1WithRSA", pkix.AlgorithmIdentifier{Algorithm: parseOID("1.2.840.113549.1.1.5")}, sha256.New, ""},
-		{"ecdsa-with-SHA1", pkix.AlgorithmIdentifier{Algorithm: parseOID("1.2.840.10045.4.1")}, sha256.New, ""},
-		{"sha224WithRSA", pkix.AlgorithmIdentifier{Algorithm: parseOID("1.2.840.113549.1.1.14")}, sha256.New224, ""},
-		{"sha256WithRSA", pkix.AlgorithmIdentifier{Algorithm: parseOID("1.2.840.113549.1.1.11")}, sha256.New, ""},
-		{"ecdsa-with-SHA384", pkix.AlgorithmIdentifier{Algorithm: parseOID("1.2.840.10045.4.3.3")}, sha512.New384, ""},
-		{"ecdsa-with-SHA512", pkix.AlgorithmIdentifier{Algorithm: parseOID("1.2.840.10045.4.3.4")}, sha512.New, ""},
-		{"dsa-with-sha256", pkix.AlgorithmIdentifier{Algorithm: parseOID("2.16.840.1.101.3.4.3.2")}, sha256.New, ""},
-		{"rsa-with-sha3-256", pkix.AlgorithmIdentifier{Algorithm: parseOID("2.16.840.1.101.3.4.3.14")}, sha3_256, ""},
-		{"RSASSA-PSS without parameters", pkix.AlgorithmIdentifier{Algorithm: parseOID("1.2.840.113549.1.1.10")}, sha256.New, ""},
-		{"RSASSA-PSS default hash", pkix.AlgorithmIdentifier{Algorithm: parseOID("1.2.840.113549.1.1.10"), Parameters: pssParams(t, "")}, sha256.New, ""},
-		{"RSASSA-PSS SHA-384", pkix.AlgorithmIdentifier{Algorithm: parseOID("1.2.840.113549.1.1.10"), Parameters: pssParams(t, "2.16.840.1.101.3.4.2.2")}, sha512.New384, ""},
-		{"RSASSA-PSS SHA-1", pkix.AlgorithmIdentifier{Algorithm: parseOID("1.2.840.113549.1.1.10"), Parameters: pssParams(t, "1.3.14.3.2.26")}, sha256.New, ""},
-		{"RSASSA-PSS unknown hash", pkix.AlgorithmIdentifier{Algorithm: parseOID("1.2.840.113549.1.1.10"), Parameters: pssParams(t, "1.2.3.4")}, nil, "could not determine server certificate signature algorithm"},
-		{"Ed25519", pkix.AlgorithmIdentifier{Algorithm: parseOID("1.3.101.112")}, nil, "could not find digest for NID UNDEF"},
-		{"Ed448", pkix.AlgorithmIdentifier{Algorithm: parseOID("1.3.101.113")}, nil, "could not find digest for NID UNDEF"},
-		{"md2WithRSA", pkix.AlgorithmIdentifier{Algorithm: parseOID("1.2.840.113549.1.1.2")}, nil, "could not find digest"},
-		{"unknown", pkix.AlgorithmIdentifier{Algorithm: parseOID("1.2.3.4.5")}, nil, "could not determine server certificate signature algorithm"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			cert := fakeCert(t, tt.alg)
-			got, err := tlsServerEndPoint(cert)
-			if tt.hash == nil {
-				var cbe *ChannelBindingError
-				if !errors.As(err, &cbe) || !strings.Contains(cbe.Reason, tt.wantErr) {
-					t.Fatalf("err = %v, want ChannelBindingError containing %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			h := tt.hash()
-			h.Write(cert.Raw)
-			if want := h.Sum(nil); !bytes.Equal(got, want) {
-				t.Errorf("hash = %x, want %x", got, want)
-			}
-		})
-	}
-
-	// A real certificate, as crypto/x509 writes it.
-	leaf := testpki.MustSelfSigned(t, testpki.Spec{CommonName: "localhost", KeyType: testpki.P384})
-	got, err := tlsServerEndPoint(leaf.Cert)
-	if want := sha512.Sum384(leaf.Cert.Raw); err != nil || !bytes.Equal(got, want[:]) {
-		t.Errorf("P-384 certificate: %x, %v; want SHA-384 %x", got, err, want)
-	}
-	if _, err := tlsServerEndPoint(&x509.Certificate{Raw: []byte("junk")}); err == nil {
-		t.Error("junk certificate accepted")
-	}
-}
-
-// TestAuthConnPassesCancelRequests shows that a connection that starts with
-// anything but a StartupMessage (lib/pq's CancelRequest) is not
-// intercepted.
-func TestAuthConnPassesCancelRequests(t *testing.T) {
-	client, server := net.Pipe()
-	defer client.Close()
-	defer server.Close()
-	c := newAuthConn(client, authParams{channelBinding: "require"})
-
-	var cancelReq [16]byte
-	binary.BigEndian.PutUint32(cancelReq[0:4], 16)
-	binary.BigEndian.PutUint32(cancelReq[4:8], fakepg.CancelRequestCode)
-	go func() {
-		var b [16]byte
-		io.ReadFull(server, b[:])
-		// A server answering a cancel request only closes; anything it
-		// sent would reach the client untouched.
-		server.Write([]byte("N"))
-		server.Close()
-	}()
-	if _, err := c.Write(cancelReq[:]); err != nil {
-		t.Fatal(err)
-	}
-	b, err := io.ReadAll(c)
-	if err != nil || string(b) != "N" {
-		t.Errorf("read %q, %v; want the server's bytes untouched", b, err)
-	}
-}
-
-func TestStartupParam(t *testing.T) {
-	body := []byte("user\x00alice\x00database\x00db\x00\x00")
-	if u, ok := startupParam(body, "user"); !ok || u != "alice" {
-		t.Errorf("user = %q, %v", u, ok)
-	}
-	if d, ok := startupParam(body, "database"); !ok || d != "db" {
-		t.Errorf("database = %q, %v", d, ok)
-	}
-	if _, ok := startupParam(body, "options"); ok {
-		t.Error("found a missing key")
-	}
-	if _, ok := startupParam([]byte("user\x00ali"), "user"); ok {
-		t.Error("accepted a truncated body")
-	}
 }
 
 // cbServerTLS is a TLS configuration for fake servers; leaf is its
@@ -815,11 +515,11 @@ func TestChannelBindingFakeServer(t *testing.T) {
 					t.Fatalf("authentications traced: %+v, want one", outcomes)
 				}
 				o := outcomes[0]
-				if o.mechanism != tt.wantMech || o.bound != tt.wantBound {
+				if o.Mechanism != tt.wantMech || o.Bound != tt.wantBound {
 					t.Errorf("outcome %+v, want mechanism %q, bound %v", o, tt.wantMech, tt.wantBound)
 				}
-				if tt.wantGS2 != "" && (r.seen.gs2Header != tt.wantGS2 || string(o.gs2Flag) != tt.wantGS2[:1]) {
-					t.Errorf("GS2 header %q (traced flag %q), want %q", r.seen.gs2Header, o.gs2Flag, tt.wantGS2)
+				if tt.wantGS2 != "" && (r.seen.gs2Header != tt.wantGS2 || string(o.GS2Flag) != tt.wantGS2[:1]) {
+					t.Errorf("GS2 header %q (traced flag %q), want %q", r.seen.gs2Header, o.GS2Flag, tt.wantGS2)
 				}
 				if strings.HasPrefix(tt.wantMech, "SCRAM") && (!r.seen.cbindOK || !r.seen.proofOK) {
 					t.Errorf("server saw channel binding ok %v, proof ok %v", r.seen.cbindOK, r.seen.proofOK)
@@ -977,7 +677,7 @@ func TestChannelBindingRealServer(t *testing.T) {
 					t.Fatalf("pqssl: %v", err)
 				}
 				o := got()
-				if len(o) != 1 || o[0].mechanism != tt.wantMech || o[0].bound != tt.wantBound {
+				if len(o) != 1 || o[0].Mechanism != tt.wantMech || o[0].Bound != tt.wantBound {
 					t.Errorf("traced %+v, want mechanism %q, bound %v", o, tt.wantMech, tt.wantBound)
 				}
 			} else {
@@ -1127,7 +827,7 @@ func TestChannelBindingCertificateTypes(t *testing.T) {
 				got := traceAuth(t)
 				conninfo := c.ConnInfo(fmt.Sprintf("user=%s password=%s sslmode=require channel_binding=%s", cbUser, cbPassword, cb))
 				err := cbConnect(t, conninfo)
-				authTrace.Store(nil)
+				pgauth.Trace.Store(nil)
 				wantFail := tt.want != "" && cb != "disable"
 				switch {
 				case wantFail && (err == nil || !strings.Contains(err.Error(), tt.want)):
@@ -1135,7 +835,7 @@ func TestChannelBindingCertificateTypes(t *testing.T) {
 				case !wantFail && err != nil:
 					t.Errorf("channel_binding=%s: %v", cb, err)
 				case !wantFail && cb != "disable":
-					if o := got(); len(o) != 1 || !o[0].bound {
+					if o := got(); len(o) != 1 || !o[0].Bound {
 						t.Errorf("channel_binding=%s: traced %+v, want a bound exchange", cb, o)
 					}
 				}
@@ -1176,6 +876,9 @@ func TestSASLPrepServer(t *testing.T) {
 		{"\U0001d041\u0300", "\U0001d041\u0300"},
 		{"\U0001d400\u0301z", "\u00c1z"},
 		{"\u0221é", "\u0221é"},
+		// x/text's norm.NFKC would compose U+0301 with the a
+		// (TestNormNFKC in internal/pgauth).
+		{"a\u0b56\u0334\u0301", "a\u0b56\u0334\u0301"},
 	}
 	for i, p := range passwords {
 		t.Run(fmt.Sprintf("%+q", p.set), func(t *testing.T) {

@@ -1,11 +1,10 @@
-package pqssl
+package pgauth
 
 import (
 	"bufio"
 	"io"
 	"os"
 	"runtime"
-	"strconv"
 	"strings"
 )
 
@@ -17,13 +16,21 @@ const pgpassSocketDir = "/var/run/postgresql"
 // pgpassDefaultPort is libpq's DEF_PGPORT_STR, used when a host has no port.
 const pgpassDefaultPort = "5432"
 
+// endpoint is the host a password file entry must match, as the root
+// package's host list resolved it.
+type endpoint struct {
+	host     string // host name, IP literal or socket directory; "" when only hostaddr was given
+	hostaddr string // numeric address, "" when not given
+	port     string // "" for libpq's default
+}
+
 // passwordFromFile returns the password that the password file at path holds
 // for a connection to h as user to dbname, and whether it found one. It
 // follows libpq's passwordFromFile: the host searched for is h's host, else
 // its hostaddr, with "localhost" standing for the default socket directory;
 // a file that is missing, not a regular file, or readable or writable by
 // group or others is ignored (libpq warns on stderr; pqssl stays silent).
-func passwordFromFile(path string, h hostSpec, dbname, user string) (string, bool) {
+func passwordFromFile(path string, h endpoint, dbname, user string) (string, bool) {
 	if path == "" || dbname == "" || user == "" {
 		return "", false
 	}
@@ -45,7 +52,7 @@ func passwordFromFile(path string, h hostSpec, dbname, user string) (string, boo
 }
 
 // pgpassHost is the host name a password file entry is matched against.
-func pgpassHost(h hostSpec) string {
+func pgpassHost(h endpoint) string {
 	host := h.host
 	if host == "" {
 		host = h.hostaddr
@@ -59,11 +66,11 @@ func pgpassHost(h hostSpec) string {
 }
 
 // pgpassPort is the port a password file entry is matched against.
-func pgpassPort(h hostSpec) string {
-	if h.port == 0 {
+func pgpassPort(h endpoint) string {
+	if h.port == "" {
 		return pgpassDefaultPort
 	}
-	return strconv.Itoa(int(h.port))
+	return h.port
 }
 
 // lookupPgpass scans a password file for the first entry matching host,
