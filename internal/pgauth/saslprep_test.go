@@ -1,6 +1,10 @@
 package pgauth
 
-import "testing"
+import (
+	"testing"
+
+	"golang.org/x/text/unicode/norm"
+)
 
 func TestSASLPrep(t *testing.T) {
 	// Expected values follow PostgreSQL's pg_saslprep; TestSASLPrepServer
@@ -44,5 +48,50 @@ func TestSASLPrep(t *testing.T) {
 				t.Errorf("saslPrep(%+q) = %+q, want %+q", tt.in, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestNormNFKC keeps the reason for nfkc: golang.org/x/text's norm.NFKC
+// (at the version in go.mod) composes across a backward-combining starter,
+// which UAX #15 forbids. want is the NFKC form by UAX #15, the same as
+// Python's unicodedata gives, under Unicode 3.2 and its own version. When
+// norm.NFKC gives want for every case, the workaround can go and saslPrep
+// can call norm.NFKC; the test then fails to say so.
+func TestNormNFKC(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+		xtextWrong     bool // norm.NFKC gets it wrong
+	}{
+		// U+0B56 has combining class 0: it is the starter U+0301 would
+		// compose with, and blocks the a.
+		{"backward-combining starter", "a\u0b56\u0334\u0301", "a\u0b56\u0334\u0301", true},
+		{"backward-combining starter, no mark between", "a\u0b56\u0301", "a\u0b56\u0301", false},
+		// Claimed wrong in earlier versions of x/text (composition looked
+		// up by the low 16 bits), right at v0.34.0.
+		{"supplementary starter", "\U0001d041\u0300", "\U0001d041\u0300", false},
+		{"composing pair", "\u0b47\u0b56", "\u0b48", false},
+		{"decomposed", "pa\u0308ssword", "p\u00e4ssword", false},
+		{"compatibility", "\U0001d400\u0301", "\u00c1", false},
+		{"canonical reordering", "a\u0301\u0323", "\u1ea1\u0301", false},
+		{"Hangul jamo", "\u1100\u1161\u11a8", "\uac01", false},
+	}
+	fixed := true
+	for _, tt := range tests {
+		if got := nfkc(tt.in); got != tt.want {
+			t.Errorf("%s: nfkc(%+q) = %+q, want %+q", tt.name, tt.in, got, tt.want)
+		}
+		got := norm.NFKC.String(tt.in)
+		switch {
+		case tt.xtextWrong && got == tt.want:
+			t.Logf("%s: norm.NFKC is now right", tt.name)
+		case tt.xtextWrong:
+			fixed = false
+			t.Logf("%s: norm.NFKC(%+q) = %+q, want %+q", tt.name, tt.in, got, tt.want)
+		case got != tt.want:
+			t.Errorf("%s: norm.NFKC(%+q) = %+q, want %+q: another case nfkc must handle", tt.name, tt.in, got, tt.want)
+		}
+	}
+	if fixed {
+		t.Error("norm.NFKC gets every case right: saslPrep can use it directly and nfkc can go")
 	}
 }

@@ -209,8 +209,12 @@ func generate(rfc map[string][]span) ([]byte, error) {
 	return format.Source(b.Bytes())
 }
 
+// perLine is how many ranges writeRanges puts on a line.
+const perLine = 4
+
 // writeRanges writes the R16, R32 and LatinOffset fields for spans, which
-// are sorted and disjoint. A span that crosses U+FFFF is split.
+// are sorted and disjoint, each as {Lo, Hi, Stride 1}. A span that crosses
+// U+FFFF is split.
 func writeRanges(b *bytes.Buffer, spans []span) {
 	var r16, r32 []span
 	for _, s := range spans {
@@ -226,21 +230,31 @@ func writeRanges(b *bytes.Buffer, spans []span) {
 	}
 	latin := 0
 	if len(r16) > 0 {
-		b.WriteString("\tR16: []unicode.Range16{\n")
-		for _, s := range r16 {
-			fmt.Fprintf(b, "\t\t{Lo: 0x%04x, Hi: 0x%04x, Stride: 1},\n", s.lo, s.hi)
+		b.WriteString("\tR16: []unicode.Range16{")
+		for i, s := range r16 {
+			if i%perLine == 0 {
+				b.WriteString("\n\t\t")
+			} else {
+				b.WriteString(" ")
+			}
+			fmt.Fprintf(b, "{0x%04x, 0x%04x, 1},", s.lo, s.hi)
 			if s.hi <= unicode.MaxLatin1 {
 				latin++
 			}
 		}
-		b.WriteString("\t},\n")
+		b.WriteString("\n\t},\n")
 	}
 	if len(r32) > 0 {
-		b.WriteString("\tR32: []unicode.Range32{\n")
-		for _, s := range r32 {
-			fmt.Fprintf(b, "\t\t{Lo: 0x%x, Hi: 0x%x, Stride: 1},\n", s.lo, s.hi)
+		b.WriteString("\tR32: []unicode.Range32{")
+		for i, s := range r32 {
+			if i%perLine == 0 {
+				b.WriteString("\n\t\t")
+			} else {
+				b.WriteString(" ")
+			}
+			fmt.Fprintf(b, "{0x%x, 0x%x, 1},", s.lo, s.hi)
 		}
-		b.WriteString("\t},\n")
+		b.WriteString("\n\t},\n")
 	}
 	if latin > 0 {
 		fmt.Fprintf(b, "\tLatinOffset: %d,\n", latin)
