@@ -303,7 +303,7 @@ func parseCertChain(data []byte) ([][]byte, *x509.Certificate, error) {
 		if block == nil {
 			break
 		}
-		if block.Type != "CERTIFICATE" && block.Type != "TRUSTED CERTIFICATE" && block.Type != "X509 CERTIFICATE" {
+		if !isCertPEM(block.Type) {
 			continue
 		}
 		c, err := x509.ParseCertificate(block.Bytes)

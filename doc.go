@@ -14,13 +14,17 @@
 // anywhere, pqssl uses sslmode=require (lib/pq's default), never a mode that
 // may silently fall back to plaintext.
 //
-// The data flows in one direction. A connection string is parsed (dsn.go)
-// and resolved against service files and the environment (resolve.go) into a
-// config; NewConnector turns that into a Connector, which loads the trust
-// store and client key lazily. For each host and encryption attempt
-// (connector.go) the dialer it hands to lib/pq connects, sends the
-// SSLRequest and runs the TLS handshake (negotiate.go), verifying the
-// server's chain and name with libpq's rules (verify.go and the files it
-// calls on), then answers the server's password requests
-// (internal/pgauth) before lib/pq takes the connection over.
+// The data flows in one direction. A connection string is parsed
+// (connstring.go, with the keywords of keywords.go) and resolved against the
+// service file (service.go) and the environment (resolve.go) into a config
+// (dsn.go); NewConnector turns that into a Connector, which loads the trust
+// store (truststore.go, hasheddir.go) and the client key (clientcert.go,
+// pemkey.go) lazily. For each host and encryption attempt (connector.go) the
+// dialer it hands to lib/pq connects, sends the SSLRequest and runs the TLS
+// handshake (negotiate.go), verifying the server's chain with OpenSSL's
+// rules (verify.go, on certinfo.go, x509name.go, constraints.go,
+// seclevel.go, crl.go and revocation.go) and its name with libpq's
+// (hostname.go), then answers the server's password requests
+// (internal/pgauth, through auth.go) before lib/pq takes the connection
+// over. The errors callers can inspect are in errors.go.
 package pqssl
