@@ -1,3 +1,6 @@
+// This file holds the hand-over to internal/pgauth: the parameters and the
+// sslcertmode hook each connection's password authentication gets.
+
 package pqssl
 
 import (

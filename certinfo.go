@@ -1,3 +1,6 @@
+// This file holds the facts OpenSSL's x509v3_cache_extensions derives from
+// a certificate, and the CA, purpose and trust checks built on them.
+
 package pqssl
 
 import (
@@ -9,8 +12,6 @@ import (
 
 	"github.com/pqssl/pqssl/internal/oid"
 )
-
-// This file holds the facts OpenSSL's x509v3_cache_extensions derives from a certificate, and the CA, purpose and trust checks built on them.
 
 // supportedCriticalExtIDs is OpenSSL's X509_supported_extension list: a
 // critical extension outside it makes the certificate unacceptable. The key

@@ -1,3 +1,6 @@
+// This file holds the client certificate and key: finding, reading and
+// caching them, with libpq's file rules.
+
 package pqssl
 
 import (

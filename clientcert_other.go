@@ -1,3 +1,6 @@
+// This file holds the key file permission rule on systems without Unix
+// permissions.
+
 //go:build !unix
 
 package pqssl

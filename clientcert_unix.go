@@ -1,3 +1,5 @@
+// This file holds libpq's key file permission rule on Unix systems.
+
 //go:build unix
 
 package pqssl

@@ -1,3 +1,6 @@
+// This file holds the two syntaxes of a libpq connection string, key=value
+// and URI, parsed as conninfo_parse and conninfo_uri_parse do.
+
 package pqssl
 
 import (
@@ -7,8 +10,6 @@ import (
 
 	"github.com/pqssl/pqssl/internal/cparse"
 )
-
-// This file holds the two syntaxes of a libpq connection string, key=value and URI, parsed as conninfo_parse and conninfo_uri_parse do.
 
 // syntaxError reports an error in the syntax of the connection string.
 func syntaxError(msg string) error {

@@ -1,3 +1,6 @@
+// This file holds general names and name constraints, checked as OpenSSL's
+// NAME_CONSTRAINTS_check does.
+
 package pqssl
 
 import (
@@ -7,8 +10,6 @@ import (
 
 	"github.com/pqssl/pqssl/internal/oid"
 )
-
-// This file holds general names and name constraints, checked as OpenSSL's NAME_CONSTRAINTS_check does.
 
 // GeneralName tags (context-specific).
 const (

@@ -1,3 +1,6 @@
+// This file holds certificate revocation lists: parsing them and the facts
+// revocation checking needs.
+
 package pqssl
 
 // Certificate revocation lists, as libpq 15 uses them with OpenSSL 3.0.

@@ -1,3 +1,7 @@
+// This file holds the resolved configuration (config, hostSpec) and the
+// resolver that gathers parameters from a connection string, the service
+// file and the environment.
+
 package pqssl
 
 import (

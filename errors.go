@@ -338,6 +338,9 @@ func (r VerifyReason) isRevocation() bool {
 // HostnameError reports that the server certificate does not match the host
 // name, as checked by sslmode=verify-full. Its message is libpq's.
 type HostnameError struct {
+	// Certificate is the server certificate whose names were checked, as in
+	// x509.HostnameError.
+	Certificate *x509.Certificate
 	// Host is the host name that was checked (the host parameter, never
 	// hostaddr). It is empty when no host name was available.
 	Host string

@@ -1,3 +1,6 @@
+// This file holds file stamps, which tell when a certificate, key or root
+// file has changed and must be read again.
+
 package pqssl
 
 import (

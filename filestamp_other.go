@@ -1,3 +1,5 @@
+// This file holds file stamps on systems without inode numbers.
+
 //go:build !unix
 
 package pqssl

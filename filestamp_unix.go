@@ -1,3 +1,5 @@
+// This file holds file stamps on Unix systems.
+
 //go:build unix
 
 package pqssl

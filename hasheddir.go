@@ -1,3 +1,7 @@
+// This file holds OpenSSL's hashed directories (HASH.N and HASH.rN files):
+// SSL_CERT_DIR read when the store loads, sslcrldir looked up by issuer
+// name during a verification, as X509_LOOKUP_hash_dir does.
+
 package pqssl
 
 import (
@@ -11,8 +15,6 @@ import (
 	"sort"
 	"strconv"
 )
-
-// This file holds OpenSSL's hashed directories (c_rehash layout, HASH.N and HASH.rN): SSL_CERT_DIR read when the store loads, sslcrldir looked up by issuer name during a verification, as X509_LOOKUP_hash_dir does.
 
 var hashedName = regexp.MustCompile(`^([0-9a-f]{8})\.([0-9]+)$`)
 

@@ -1,3 +1,6 @@
+// This file holds host name matching for verify-full, by libpq's rules
+// rather than OpenSSL's or crypto/x509's.
+
 package pqssl
 
 import (
@@ -11,8 +14,6 @@ import (
 	"github.com/pqssl/pqssl/internal/cparse"
 	"github.com/pqssl/pqssl/internal/oid"
 )
-
-// This file holds host name matching, by libpq's rules rather than OpenSSL's or crypto/x509's.
 
 // verifyHostname checks the server certificate against host as libpq's
 // verify-full does. The host is an IP address when inet_aton accepts it or
@@ -29,13 +30,13 @@ func verifyHostname(leaf *x509.Certificate, host string) error {
 		host = host[:i]
 	}
 	if host == "" {
-		return &HostnameError{}
+		return &HostnameError{Certificate: leaf}
 	}
 	hostType := gnDNSName
 	if isIPAddress(host) {
 		hostType = gnIPAddress
 	}
-	e := &HostnameError{Host: host}
+	e := &HostnameError{Certificate: leaf, Host: host}
 	checkCN := true
 	if ext, ok := findExtension(leaf, oid.SubjectAltName); ok {
 		sans, _ := parseGeneralNames(ext.Value)

@@ -1,8 +1,9 @@
+// This file holds the connection keywords pqssl knows, with their
+// environment variables, and the names of where a value can come from.
+
 package pqssl
 
 import "strings"
-
-// This file holds the connection keywords pqssl knows, with their environment variables, and the names of where a value can come from.
 
 // Sources named in ParameterError.Source.
 const (

@@ -1,3 +1,6 @@
+// This file holds the dialer pqssl hands to lib/pq: the TCP connection,
+// the SSLRequest or direct TLS, the handshake and its verification.
+
 package pqssl
 
 import (

@@ -1,3 +1,6 @@
+// This file holds client key decoding: every key format and encryption
+// libpq loads.
+
 package pqssl
 
 import (

@@ -1,3 +1,6 @@
+// This file holds the resolution of parameters into a config, in named
+// steps that run in libpq's order.
+
 package pqssl
 
 import (
@@ -13,8 +16,6 @@ import (
 
 	"github.com/pqssl/pqssl/internal/cparse"
 )
-
-// This file holds the resolution of parameters into a config: each keyword from the connection string, the service file, the environment or its default, checked as libpq checks it.
 
 // parseIntParam parses an integer the way libpq's pqParseIntParam does:
 // strtol in base 10 (leading whitespace and a sign allowed), trailing

@@ -1,3 +1,7 @@
+// This file holds revocation checking: finding the CRL that covers each
+// certificate of a chain and applying it, as OpenSSL's check_crl family
+// does.
+
 package pqssl
 
 import (
@@ -5,8 +9,6 @@ import (
 	"errors"
 	"time"
 )
-
-// This file holds revocation checking: finding the CRL that covers each certificate of a chain and applying it, as OpenSSL's check_crl family does.
 
 // crlTimeReason checks a CRL's dates as OpenSSL does, to the second: valid
 // when thisUpdate <= now < nextUpdate, or forever without nextUpdate.

@@ -1,3 +1,6 @@
+// This file holds OpenSSL's security levels: the key and signature
+// strength every certificate of a chain must have.
+
 package pqssl
 
 import (
@@ -7,8 +10,6 @@ import (
 	"crypto/x509"
 	"math"
 )
-
-// This file holds OpenSSL's security levels: the key and signature strength every certificate of a chain must have.
 
 // securityLevel is the OpenSSL security level whose certificate rules are
 // applied: minimum key strength and signature digest strength for every

@@ -1,3 +1,6 @@
+// This file holds the connection service file (pg_service.conf): finding
+// it and reading a service's parameters, as libpq's parseServiceInfo does.
+
 package pqssl
 
 import (
@@ -10,8 +13,6 @@ import (
 
 	"github.com/pqssl/pqssl/internal/cparse"
 )
-
-// This file holds the connection service file (pg_service.conf): finding it and reading a service's parameters, as libpq's parseServiceInfo does.
 
 // openServiceFile opens a service file. The fuzz test replaces it, so that
 // no input can make it read from the file system.

@@ -1,3 +1,6 @@
+// This file holds target_session_attrs: checking that a session is of the
+// kind the connection string asks for.
+
 package pqssl
 
 import (

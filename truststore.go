@@ -1,3 +1,7 @@
+// This file holds trust stores: root certificate files, CRL files and the
+// system store, read as OpenSSL reads them, and their caching per
+// Connector.
+
 package pqssl
 
 import (
@@ -13,8 +17,6 @@ import (
 	"strings"
 	"sync"
 )
-
-// This file holds trust stores: root certificate files, the system store and OpenSSL's hashed directories, read as OpenSSL reads them.
 
 // trustStore is the content of a root certificate file (sslrootcert), or of
 // the system's trust store. Like OpenSSL's X509_STORE it holds every

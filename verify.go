@@ -1,3 +1,6 @@
+// This file holds server certificate verification: the chain building and
+// checks of OpenSSL's X509_verify_cert.
+
 package pqssl
 
 // Server certificate verification as libpq does it with OpenSSL 3.0.
@@ -45,10 +48,6 @@ package pqssl
 
 import (
 	"bytes"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/rsa"
-	"crypto/sha1"
 	"crypto/x509"
 	"errors"
 	"time"
@@ -64,25 +63,8 @@ func checkSignature(issuer, subject *x509.Certificate) error {
 	if issuer.PublicKey == nil {
 		return errors.New("unsupported public key algorithm")
 	}
-	switch subject.SignatureAlgorithm {
-	case x509.SHA1WithRSA, x509.ECDSAWithSHA1:
-		// crypto/x509 refuses SHA-1 outright; OpenSSL's security level
-		// rejects it before signatures are checked, but a lower level
-		// would not.
-		h := sha1.Sum(subject.RawTBSCertificate)
-		switch k := issuer.PublicKey.(type) {
-		case *rsa.PublicKey:
-			if subject.SignatureAlgorithm == x509.SHA1WithRSA {
-				return rsa.VerifyPKCS1v15(k, crypto.SHA1, h[:], subject.Signature)
-			}
-		case *ecdsa.PublicKey:
-			if subject.SignatureAlgorithm == x509.ECDSAWithSHA1 && ecdsa.VerifyASN1(k, h[:], subject.Signature) {
-				return nil
-			}
-			return errors.New("ECDSA verification failure")
-		}
-		return errors.New("signature algorithm does not match the key")
-	}
+	// SHA-1 and MD5 signatures, which crypto/x509 refuses, never get here:
+	// security level 2 rejects them first (sigLevelOK).
 	return issuer.CheckSignature(subject.SignatureAlgorithm, subject.RawTBSCertificate, subject.Signature)
 }
 

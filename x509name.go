@@ -1,3 +1,6 @@
+// This file holds X.509 names: parsing, and the canonical encoding OpenSSL
+// compares them by.
+
 package pqssl
 
 import (
@@ -12,8 +15,6 @@ import (
 
 	"github.com/pqssl/pqssl/internal/cparse"
 )
-
-// This file holds X.509 names: parsing, and the canonical encoding OpenSSL compares them by.
 
 type nameAttr struct {
 	oid   asn1.ObjectIdentifier

@@ -1,3 +1,6 @@
+// This file holds SCRAM channel binding: the tls-server-end-point hash of
+// the server certificate.
+
 package pgauth
 
 import (

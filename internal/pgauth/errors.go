@@ -1,3 +1,5 @@
+// This file holds the errors of password authentication.
+
 package pgauth
 
 import "errors"

@@ -1,3 +1,6 @@
+// This file holds the password file (~/.pgpass), matched as libpq matches
+// it.
+
 package pgauth
 
 import (

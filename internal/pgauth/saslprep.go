@@ -1,3 +1,5 @@
+// This file holds SASLprep (RFC 4013), applied to passwords as libpq does.
+
 package pgauth
 
 //go:generate go run ./internal/gentables -in testdata/rfc3454-tables.txt -out saslprep_tables.go

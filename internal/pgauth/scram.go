@@ -1,3 +1,5 @@
+// This file holds the SCRAM-SHA-256 client exchange (RFC 5802, RFC 7677).
+
 package pgauth
 
 import (
