@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"time"
 
 	"github.com/lib/pq"
 	"github.com/pqssl/pqssl"
@@ -86,4 +87,30 @@ func ExampleParameterError() {
 		fmt.Println(perr.Name)
 	}
 	// Output: sslmode
+}
+
+// Receive notifications with lib/pq's Listener over pqssl's TLS: the first
+// connection and every reconnect are verified and authenticated by pqssl.
+func ExampleConnector_NewListener() {
+	c, err := pqssl.NewConnector("host=db.example.com dbname=app user=app " +
+		"sslmode=verify-full sslrootcert=/etc/app/root.crt " +
+		"sslcert=/etc/app/client.crt sslkey=/etc/app/client.key")
+	if err != nil {
+		log.Fatal(err)
+	}
+	l := c.NewListener(time.Second, time.Minute, func(ev pq.ListenerEventType, err error) {
+		if err != nil {
+			log.Printf("listener: %v", err)
+		}
+	})
+	defer l.Close()
+	if err := l.Listen("jobs"); err != nil {
+		log.Fatal(err)
+	}
+	for n := range l.Notify {
+		if n == nil {
+			continue // reconnected: notifications may have been missed
+		}
+		fmt.Println(n.Channel, n.Extra)
+	}
 }
