@@ -87,6 +87,9 @@ type config struct {
 	krbsrvname                  string
 	krbspn                      string
 
+	// sources says where each keyword's value came from.
+	sources map[string]setting
+
 	// runtime holds unknown keys: lib/pq sends them to the server as run-time
 	// parameters at startup.
 	runtime map[string]string
@@ -173,6 +176,8 @@ type resolver struct {
 
 	homeDone bool
 	home     string // "" when there is no home directory
+
+	looked map[string]setting // every keyword resolved so far, for Config
 }
 
 // setting is a resolved value with its origin.
@@ -203,6 +208,15 @@ func (r *resolver) env(name string) (string, bool) {
 // lookup resolves kw. An explicitly empty value in the string or the
 // service file counts as given, as in libpq: it hides the environment.
 func (r *resolver) lookup(kw string) setting {
+	s := r.find(kw)
+	if r.looked == nil {
+		r.looked = make(map[string]setting)
+	}
+	r.looked[kw] = s
+	return s
+}
+
+func (r *resolver) find(kw string) setting {
 	if v, ok := r.explicit[kw]; ok {
 		return setting{val: v, ok: true, name: kw, src: sourceString}
 	}

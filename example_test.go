@@ -114,3 +114,19 @@ func ExampleConnector_NewListener() {
 		fmt.Println(n.Channel, n.Extra)
 	}
 }
+
+// Inspect what a connection string resolves to, without connecting: the
+// hosts, the effective sslmode and where each parameter came from. The
+// Config never shows a password.
+func ExampleParseConfig() {
+	cfg, err := pqssl.ParseConfig("host=db.internal hostaddr=10.0.0.5 user=app password=secret sslmode=verify-full sslrootcert=/etc/app/root.crt")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(cfg.Hosts[0], cfg.SSLMode, cfg.SSLRootCert)
+	p, _ := cfg.Param("password")
+	fmt.Println(p)
+	// Output:
+	// db.internal/10.0.0.5:5432 verify-full /etc/app/root.crt
+	// password=set (connection string)
+}

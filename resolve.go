@@ -92,6 +92,10 @@ func (r *resolver) resolve() (*config, error) {
 			return nil, err
 		}
 	}
+	for kw := range keywords {
+		r.lookup(kw) // so that Config shows where every keyword came from
+	}
+	c.sources = r.looked
 	return c, nil
 }
 
