@@ -64,6 +64,7 @@ type Connector struct {
 	passwordFunc func(ctx context.Context, keyFile string) (string, error)
 	clientCerts  *clientCertSource
 	roots        *trustStoreSource
+	groups       groupCache // key-exchange groups of verified servers
 }
 
 // NewConnector parses the libpq connection string dsn, with the service file,

@@ -73,10 +73,9 @@ func (d *dialer) DialTimeout(network, address string, timeout time.Duration) (ne
 // The context (which lib/pq bounds by connect_timeout) limits the SSLRequest
 // exchange and the handshake as well as the connect.
 func (d *dialer) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
-	var nd net.Dialer
-	conn, err := nd.DialContext(ctx, network, address)
+	conn, err := d.dialTCP(ctx, network, address)
 	if err != nil {
-		return nil, wrapAttempt(phaseDial, err)
+		return nil, err
 	}
 	// pqssl answers the server's password requests itself (authConn), so
 	// that channel_binding and the password file work as in libpq.
@@ -84,12 +83,42 @@ func (d *dialer) DialContext(ctx context.Context, network, address string) (net.
 		return d.wrapAuth(conn, nil), nil
 	}
 	tc, certs, err := d.negotiate(ctx, conn)
+	var gerr *groupRetryError
+	if errors.As(err, &gerr) {
+		// A handshake offering a learned group failed: redo it once on a
+		// new connection with crypto/tls's default groups.
+		conn.Close()
+		if conn, err = d.dialTCP(ctx, network, address); err != nil {
+			return nil, err
+		}
+		tc, certs, err = d.negotiate(ctx, conn)
+		if errors.As(err, &gerr) {
+			err = gerr.err
+		}
+	}
 	if err != nil {
 		conn.Close()
 		return nil, err
 	}
 	return d.wrapAuth(tc, certs), nil
 }
+
+// dialTCP opens the connection to the server.
+func (d *dialer) dialTCP(ctx context.Context, network, address string) (net.Conn, error) {
+	var nd net.Dialer
+	conn, err := nd.DialContext(ctx, network, address)
+	if err != nil {
+		return nil, wrapAttempt(phaseDial, err)
+	}
+	return conn, nil
+}
+
+// groupRetryError is a handshake that failed while offering a learned
+// key-exchange group, which DialContext redoes with the default groups.
+type groupRetryError struct{ err error }
+
+func (e *groupRetryError) Error() string { return e.err.Error() }
+func (e *groupRetryError) Unwrap() error { return e.err }
 
 // clientCertExchange records what became of the client certificate during
 // a handshake, for sslcertmode=require, which libpq checks when the server
@@ -222,6 +251,8 @@ func (d *dialer) handshake(ctx context.Context, conn net.Conn) (*tls.Conn, *clie
 	if cfg.sslnegotiation == "direct" {
 		tcfg.NextProtos = []string{"postgresql"}
 	}
+	addr := d.host.String()
+	tcfg.CurvePreferences = d.c.groups.curves(addr)
 	if cfg.sslkeylogfile != "" {
 		w, err := openKeyLog(cfg.sslkeylogfile)
 		if err != nil {
@@ -239,7 +270,20 @@ func (d *dialer) handshake(ctx context.Context, conn net.Conn) (*tls.Conn, *clie
 			// sent in the clear right after its answer.
 			return nil, nil, &attemptError{phase: phaseNegotiate, err: ErrUnencryptedData}
 		}
+		var alert *net.OpError
+		if tcfg.CurvePreferences != nil && errors.As(err, &alert) && alert.Op == "remote error" {
+			// The server refused the handshake (crypto/tls reports the
+			// server's alert as a "remote error"): it may no longer
+			// accept the learned groups.
+			d.c.groups.forget(addr)
+			return nil, nil, &groupRetryError{err: wrapAttempt(phaseHandshake, err)}
+		}
 		return nil, nil, wrapAttempt(phaseHandshake, ctxErr(ctx, err))
+	}
+	if roots != nil {
+		// Only a verified server's choice is remembered: an impostor must
+		// not steer later connections.
+		d.c.groups.learn(addr, negotiatedGroup(tc.ConnectionState()))
 	}
 	if cfg.sslnegotiation == "direct" && tc.ConnectionState().NegotiatedProtocol != "postgresql" {
 		return nil, nil, &attemptError{phase: phaseHandshake, err: ErrALPNNotSelected}

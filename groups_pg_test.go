@@ -1,0 +1,128 @@
+//go:build go1.25
+
+package pqssl
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"crypto/tls"
+
+	"github.com/pqssl/pqssl/internal/pgtest"
+	"github.com/pqssl/pqssl/internal/relay"
+	"github.com/pqssl/pqssl/internal/tlswire"
+)
+
+// TestGroupLearning runs a Connector's connections through the measuring
+// relay to a PostgreSQL server with its default ssl_ecdh_curve (P-256
+// only): the first handshake takes a HelloRetryRequest, the later ones
+// offer a P-256 share at once and take one flight less. After the server
+// moves to P-384 the next connection takes at most one HelloRetryRequest and
+// the ones after it none. An unverified server teaches nothing.
+func TestGroupLearning(t *testing.T) {
+	cluster := pgtest.StartT(t, pgtest.Options{})
+	r, err := relay.Start(cluster.Addr(), relay.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	host, port, _ := net.SplitHostPort(r.Addr())
+	root := filepath.Join(t.TempDir(), "root.crt")
+	if err := os.WriteFile(root, cluster.ServerCertPEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base := fmt.Sprintf("host=%s port=%s user=%s dbname=postgres connect_timeout=10", host, port, pgtest.Superuser)
+	verified, err := NewConnector(base + " sslmode=verify-full sslrootcert=" + quoteConnValue(root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	unverified, err := NewConnector(base + " sslmode=require sslrootcert=" + quoteConnValue(filepath.Join(t.TempDir(), "none")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	connect := func(c *Connector) relay.ConnStats {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		cn, err := c.Connect(ctx)
+		if err != nil {
+			t.Fatalf("connection %d: %v", n+1, err)
+		}
+		cn.Close()
+		n++
+		stats, err := r.Wait(ctx, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := stats[n-1]
+		t.Logf("connection %d: %s", n, s)
+		if !s.TLS || s.Err != nil || s.TLSError != nil {
+			t.Fatalf("connection %d: %s", n, s)
+		}
+		return s
+	}
+	want := func(s relay.ConnStats, hrr bool, group tls.CurveID) {
+		t.Helper()
+		if s.HelloRetryRequest != hrr || s.Group != group {
+			t.Errorf("connection %d: HelloRetryRequest %v, group %s; want %v, %s",
+				n, s.HelloRetryRequest, tlswire.GroupName(s.Group), hrr, tlswire.GroupName(group))
+		}
+	}
+
+	first := connect(verified)
+	want(first, true, tls.CurveP256)
+	for i := 0; i < 2; i++ {
+		s := connect(verified)
+		want(s, false, tls.CurveP256)
+		if s.Flights != first.Flights-1 {
+			t.Errorf("connection %d: %d flights, want %d (one fewer than the first)", n, s.Flights, first.Flights-1)
+		}
+		if !slices.Contains(s.SupportedGroups, tls.CurveP384) || !slices.Contains(s.SupportedGroups, tls.CurveP521) {
+			t.Errorf("connection %d offers only %s", n, tlswire.GroupList(s.SupportedGroups))
+		}
+	}
+
+	// Nothing is learned from a server that was not verified.
+	want(connect(unverified), true, tls.CurveP256)
+	want(connect(unverified), true, tls.CurveP256)
+
+	if err := cluster.SetConf("ssl_ecdh_curve", "secp384r1"); err != nil {
+		t.Fatal(err)
+	}
+	want(connect(verified), true, tls.CurveP384)
+	want(connect(verified), false, tls.CurveP384)
+	want(connect(verified), false, tls.CurveP384)
+
+	// A server that no longer accepts the learned group at all refuses the
+	// handshake; the connection is redone at once with the default groups,
+	// and the new group learned.
+	if err := cluster.SetConf("ssl_ecdh_curve", "prime256v1"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cn, err := verified.Connect(ctx)
+	if err != nil {
+		t.Fatalf("after the server changed groups: %v", err)
+	}
+	cn.Close()
+	stats, err := r.Wait(ctx, n+2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n += 2
+	refused, redone := stats[n-2], stats[n-1]
+	t.Logf("refused: %s\nredone: %s", refused, redone)
+	if !slices.Equal(refused.SupportedGroups, []tls.CurveID{tls.CurveP384, tls.CurveP521}) || refused.Group != 0 {
+		t.Errorf("the first attempt: %s, want a refused handshake offering the learned groups", refused)
+	}
+	want(redone, true, tls.CurveP256)
+	want(connect(verified), false, tls.CurveP256)
+}
