@@ -65,6 +65,7 @@ type Connector struct {
 	clientCerts  *clientCertSource
 	roots        *trustStoreSource
 	groups       groupCache // key-exchange groups of verified servers
+	dialFunc     DialFunc   // nil: net.Dialer
 }
 
 // NewConnector parses the libpq connection string dsn, with the service file,

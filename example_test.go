@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"net"
 	"os"
 	"time"
 
@@ -129,4 +130,23 @@ func ExampleParseConfig() {
 	// Output:
 	// db.internal/10.0.0.5:5432 verify-full /etc/app/root.crt
 	// password=set (connection string)
+}
+
+// Reach the server through a tunnel or proxy: pqssl calls the DialFunc for
+// each network connection and runs the SSLRequest, TLS and verification
+// over what it returns, so verify-full still checks the server's own name.
+func ExampleWithDialFunc() {
+	tunnel := func(ctx context.Context, network, address string) (net.Conn, error) {
+		// For instance an SSH client's Dial, or a cloud proxy's; here a
+		// local port forwarded to the server.
+		var d net.Dialer
+		return d.DialContext(ctx, "tcp", "127.0.0.1:15432")
+	}
+	c, err := pqssl.NewConnector("host=db.internal dbname=app user=app sslmode=verify-full sslrootcert=/etc/app/root.crt",
+		pqssl.WithDialFunc(tunnel))
+	if err != nil {
+		log.Fatal(err)
+	}
+	db := sql.OpenDB(c)
+	defer db.Close()
 }

@@ -103,16 +103,6 @@ func (d *dialer) DialContext(ctx context.Context, network, address string) (net.
 	return d.wrapAuth(tc, certs), nil
 }
 
-// dialTCP opens the connection to the server.
-func (d *dialer) dialTCP(ctx context.Context, network, address string) (net.Conn, error) {
-	var nd net.Dialer
-	conn, err := nd.DialContext(ctx, network, address)
-	if err != nil {
-		return nil, wrapAttempt(phaseDial, err)
-	}
-	return conn, nil
-}
-
 // groupRetryError is a handshake that failed while offering a learned
 // key-exchange group, which DialContext redoes with the default groups.
 type groupRetryError struct{ err error }

@@ -1,0 +1,12 @@
+//go:build !linux
+
+package pqssl
+
+import (
+	"net"
+	"time"
+)
+
+// setUserTimeout does nothing: libpq too ignores tcp_user_timeout where the
+// system has no TCP_USER_TIMEOUT.
+func setUserTimeout(*net.TCPConn, time.Duration) error { return nil }
