@@ -75,7 +75,7 @@ func BenchmarkConnect(b *testing.B) {
 			}},
 		}
 		for _, cl := range clients {
-			b.Run(fmt.Sprintf("rtt=%s/%s", rtt, cl.name), func(b *testing.B) {
+			b.Run(fmt.Sprintf("rtt=%s/client=%s", rtt, cl.name), func(b *testing.B) {
 				ctx := context.Background()
 				// One connection first, outside the timing, so that
 				// long-lived state (loaded roots, learned groups) is what
