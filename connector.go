@@ -228,7 +228,7 @@ func (c *Connector) attempt(ctx context.Context, h hostSpec, enc encryption) (dr
 	if err != nil {
 		return nil, err
 	}
-	pc.Dialer(&dialer{c: c, host: h, enc: enc})
+	pc.Dialer(pqDialer((&dialer{c: c, host: h, enc: enc}).DialContext))
 	return pc.Connect(ctx)
 }
 

@@ -165,11 +165,39 @@ type RootCertError struct {
 	// Path is the file name; empty when the certificates were given inline
 	// (sslinline).
 	Path string
+	// Kind says what is wrong with the file, for programs.
+	Kind RootCertErrorKind
 	// Reason describes the problem.
 	Reason string
 	// Err is the underlying error, if any; for a file that does not exist
 	// errors.Is(err, fs.ErrNotExist) holds.
 	Err error
+}
+
+// A RootCertErrorKind classifies a RootCertError.
+type RootCertErrorKind int
+
+const (
+	// RootCertUnreadable: the file cannot be opened or read.
+	RootCertUnreadable RootCertErrorKind = iota + 1
+	// RootCertEmpty: the file holds no certificate and no CRL.
+	RootCertEmpty
+	// RootCertMalformed: a PEM block, or the certificate or CRL in it,
+	// does not parse.
+	RootCertMalformed
+)
+
+// String names the kind.
+func (k RootCertErrorKind) String() string {
+	switch k {
+	case RootCertUnreadable:
+		return "unreadable"
+	case RootCertEmpty:
+		return "no certificate or crl"
+	case RootCertMalformed:
+		return "malformed"
+	}
+	return "RootCertErrorKind(" + strconv.Itoa(int(k)) + ")"
 }
 
 // Error returns libpq's message for the failure.
@@ -497,6 +525,18 @@ var ErrNoPassword = pgauth.ErrNoPassword
 // returns it prefixed with "pqssl: ".
 type AuthError = pgauth.AuthError
 
+// An AuthErrorKind classifies an AuthError.
+type AuthErrorKind = pgauth.AuthErrorKind
+
+// The kinds of AuthError.
+const (
+	AuthMalformedMessage     = pgauth.AuthMalformedMessage     // a server message that does not parse
+	AuthProtocolViolation    = pgauth.AuthProtocolViolation    // a message at the wrong time
+	AuthUnsupportedMechanism = pgauth.AuthUnsupportedMechanism // no SASL mechanism pqssl performs
+	AuthServerNotVerified    = pgauth.AuthServerNotVerified    // the server did not prove it knows the password
+	AuthLocalFailure         = pgauth.AuthLocalFailure         // pqssl could not take its part
+)
+
 // A ChannelBindingError reports a connection that could not authenticate the
 // way its channel_binding parameter demands, or whose server certificate
 // allows no channel binding. pqssl then closes the connection without
@@ -506,3 +546,12 @@ type AuthError = pgauth.AuthError
 // instance "channel binding required, but server authenticated client
 // without channel binding"; Error returns it prefixed with "pqssl: ".
 type ChannelBindingError = pgauth.ChannelBindingError
+
+// A ChannelBindingErrorKind classifies a ChannelBindingError.
+type ChannelBindingErrorKind = pgauth.ChannelBindingErrorKind
+
+// The kinds of ChannelBindingError.
+const (
+	ChannelBindingNotUsed                = pgauth.ChannelBindingNotUsed                // required, but the session would not use it
+	ChannelBindingUnsupportedCertificate = pgauth.ChannelBindingUnsupportedCertificate // no tls-server-end-point hash for the certificate
+)

@@ -42,7 +42,7 @@ func (c *Connector) NewListener(minReconnectInterval, maxReconnectInterval time.
 			d.hosts[network+" "+address] = h
 		}
 	}
-	return pq.NewDialListener(d, c.listenerConnString(), minReconnectInterval, maxReconnectInterval, eventCallback)
+	return pq.NewDialListener(pqDialer(d.DialContext), c.listenerConnString(), minReconnectInterval, maxReconnectInterval, eventCallback)
 }
 
 // listenerDialer is the pq.Dialer of a Listener. lib/pq dials the address
@@ -51,16 +51,6 @@ func (c *Connector) NewListener(minReconnectInterval, maxReconnectInterval time.
 type listenerDialer struct {
 	c     *Connector
 	hosts map[string]hostSpec // by network and address, as lib/pq dials them
-}
-
-func (d *listenerDialer) Dial(network, address string) (net.Conn, error) {
-	return d.DialContext(context.Background(), network, address)
-}
-
-func (d *listenerDialer) DialTimeout(network, address string, timeout time.Duration) (net.Conn, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	return d.DialContext(ctx, network, address)
 }
 
 // DialContext connects to the host lib/pq chose, with the first encryption

@@ -59,14 +59,21 @@ type dialer struct {
 	enc  encryption
 }
 
-func (d *dialer) Dial(network, address string) (net.Conn, error) {
-	return d.DialContext(context.Background(), network, address)
+// pqDialer gives a DialContext the other methods of lib/pq's Dialer.
+type pqDialer DialFunc
+
+func (f pqDialer) Dial(network, address string) (net.Conn, error) {
+	return f(context.Background(), network, address)
 }
 
-func (d *dialer) DialTimeout(network, address string, timeout time.Duration) (net.Conn, error) {
+func (f pqDialer) DialTimeout(network, address string, timeout time.Duration) (net.Conn, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	return d.DialContext(ctx, network, address)
+	return f(ctx, network, address)
+}
+
+func (f pqDialer) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	return f(ctx, network, address)
 }
 
 // DialContext connects and, unless the attempt is plaintext, negotiates TLS.

@@ -68,14 +68,14 @@ func loadTrustStore(path string, inline bool) (*trustStore, error) {
 	} else {
 		fi, err := os.Stat(path)
 		if err != nil {
-			return nil, &RootCertError{Path: path, Reason: sysErrText(err), Err: err}
+			return nil, &RootCertError{Path: path, Kind: RootCertUnreadable, Reason: sysErrText(err), Err: err}
 		}
 		if fi.IsDir() {
 			// OpenSSL opens the directory, reads nothing and finds no PEM.
-			return nil, &RootCertError{Path: path, Reason: "no certificate or crl found"}
+			return nil, &RootCertError{Path: path, Kind: RootCertEmpty, Reason: "no certificate or crl found"}
 		}
 		if data, err = os.ReadFile(path); err != nil {
-			return nil, &RootCertError{Path: path, Reason: sysErrText(err), Err: err}
+			return nil, &RootCertError{Path: path, Kind: RootCertUnreadable, Reason: sysErrText(err), Err: err}
 		}
 	}
 	s := newTrustStore()
@@ -92,7 +92,7 @@ func loadTrustStore(path string, inline bool) (*trustStore, error) {
 func (s *trustStore) addPEM(data []byte) *RootCertError {
 	blocks, reason := readPEM(data)
 	if reason != "" {
-		return &RootCertError{Reason: reason}
+		return &RootCertError{Kind: RootCertMalformed, Reason: reason}
 	}
 	var certs []*certInfo
 	var crls []*crlInfo
@@ -101,23 +101,23 @@ func (s *trustStore) addPEM(data []byte) *RootCertError {
 		case isCertPEM(b.name):
 			ci, reason, err := parseStoreCert(b.data, b.name == "TRUSTED CERTIFICATE")
 			if reason != "" {
-				return &RootCertError{Reason: reason, Err: err}
+				return &RootCertError{Kind: RootCertMalformed, Reason: reason, Err: err}
 			}
 			certs = append(certs, ci)
 		case b.name == "X509 CRL":
 			der, reason := firstTLV(b.data)
 			if reason != "" {
-				return &RootCertError{Reason: reason}
+				return &RootCertError{Kind: RootCertMalformed, Reason: reason}
 			}
 			crl, err := parseCRL(der)
 			if err != nil {
-				return &RootCertError{Reason: err.Error(), Err: err}
+				return &RootCertError{Kind: RootCertMalformed, Reason: err.Error(), Err: err}
 			}
 			crls = append(crls, newCRLInfo(crl))
 		}
 	}
 	if len(certs) == 0 && len(crls) == 0 {
-		return &RootCertError{Reason: "no certificate or crl found"}
+		return &RootCertError{Kind: RootCertEmpty, Reason: "no certificate or crl found"}
 	}
 	for _, ci := range certs {
 		s.add(ci)

@@ -833,6 +833,13 @@ func TestLoadTrustStore(t *testing.T) {
 				if err == nil || libpqText(err) != want || !errors.As(err, &rce) || rce.Path != path {
 					t.Errorf("got %v, want %s", err, want)
 				}
+				wantKind := RootCertMalformed
+				if tt.wantErr == "no certificate or crl found" {
+					wantKind = RootCertEmpty
+				}
+				if rce != nil && rce.Kind != wantKind {
+					t.Errorf("Kind = %v, want %v", rce.Kind, wantKind)
+				}
 				return
 			}
 			if err != nil {

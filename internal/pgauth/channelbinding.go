@@ -61,14 +61,14 @@ func tlsServerEndPoint(cert *x509.Certificate) ([]byte, error) {
 		Sig    asn1.BitString
 	}
 	if _, err := asn1.Unmarshal(cert.Raw, &c); err != nil {
-		return nil, &ChannelBindingError{Reason: "could not determine server certificate signature algorithm"}
+		return nil, &ChannelBindingError{Kind: ChannelBindingUnsupportedCertificate, Reason: "could not determine server certificate signature algorithm"}
 	}
 	alg := c.SigAlg.Algorithm
 	switch {
 	case alg.Equal(oid.Ed25519), alg.Equal(oid.Ed448):
-		return nil, &ChannelBindingError{Reason: "could not find digest for NID UNDEF: the server certificate's signature algorithm has no hash for tls-server-end-point channel binding"}
+		return nil, &ChannelBindingError{Kind: ChannelBindingUnsupportedCertificate, Reason: "could not find digest for NID UNDEF: the server certificate's signature algorithm has no hash for tls-server-end-point channel binding"}
 	case alg.Equal(oid.MD2WithRSA), alg.Equal(oid.MD4WithRSA):
-		return nil, &ChannelBindingError{Reason: "could not find digest for the server certificate's signature algorithm " + alg.String()}
+		return nil, &ChannelBindingError{Kind: ChannelBindingUnsupportedCertificate, Reason: "could not find digest for the server certificate's signature algorithm " + alg.String()}
 	case alg.Equal(oid.PublicKeyRSAPSS):
 		var params struct {
 			Hash pkix.AlgorithmIdentifier `asn1:"explicit,tag:0,optional"`
@@ -76,7 +76,7 @@ func tlsServerEndPoint(cert *x509.Certificate) ([]byte, error) {
 		if len(c.SigAlg.Parameters.FullBytes) == 0 {
 			alg = oid.SHA1
 		} else if _, err := asn1.Unmarshal(c.SigAlg.Parameters.FullBytes, &params); err != nil {
-			return nil, &ChannelBindingError{Reason: "could not determine server certificate signature algorithm"}
+			return nil, &ChannelBindingError{Kind: ChannelBindingUnsupportedCertificate, Reason: "could not determine server certificate signature algorithm"}
 		} else if len(params.Hash.Algorithm) == 0 {
 			alg = oid.SHA1 // the default of RSASSA-PSS-params
 		} else {
@@ -85,7 +85,7 @@ func tlsServerEndPoint(cert *x509.Certificate) ([]byte, error) {
 	}
 	newHash, ok := endPointHashes[alg.String()]
 	if !ok {
-		return nil, &ChannelBindingError{Reason: "could not determine server certificate signature algorithm"}
+		return nil, &ChannelBindingError{Kind: ChannelBindingUnsupportedCertificate, Reason: "could not determine server certificate signature algorithm"}
 	}
 	h := newHash()
 	h.Write(cert.Raw)

@@ -269,7 +269,7 @@ func (c *authConn) step() error {
 		// NegotiateProtocolVersion, when lib/pq asked for a newer
 		// protocol than the server speaks: lib/pq's business.
 		if n < 4 || n > maxNegotiateLen {
-			return &AuthError{Reason: "received invalid protocol negotiation message"}
+			return &AuthError{Kind: AuthMalformedMessage, Reason: "received invalid protocol negotiation message"}
 		}
 		body := make([]byte, n-4)
 		if _, err := io.ReadFull(c.Conn, body); err != nil {
@@ -296,7 +296,7 @@ func unexpectedMessage(typ byte) error {
 	if typ < 0x20 || typ > 0x7e {
 		t = fmt.Sprintf("\\x%02x", typ)
 	}
-	return &AuthError{Reason: "expected authentication request from server, but received " + t}
+	return &AuthError{Kind: AuthProtocolViolation, Reason: "expected authentication request from server, but received " + t}
 }
 
 // authRequest acts on an AuthenticationRequest, with libpq's checks
@@ -317,7 +317,7 @@ func (c *authConn) authRequest(hdr, body []byte) error {
 		if require && !bound {
 			// A server that skips authentication, or a man in the
 			// middle that cannot complete SCRAM-SHA-256-PLUS.
-			return &ChannelBindingError{Reason: "channel binding required, but server authenticated client without channel binding"}
+			return &ChannelBindingError{Kind: ChannelBindingNotUsed, Reason: "channel binding required, but server authenticated client without channel binding"}
 		}
 		if f := Trace.Load(); f != nil {
 			o := Outcome{Mechanism: c.method, Bound: bound}
@@ -338,7 +338,7 @@ func (c *authConn) authRequest(hdr, body []byte) error {
 	if require {
 		// Never answer a request that could disclose the password, or
 		// leave the server unauthenticated.
-		return &ChannelBindingError{Reason: "channel binding required but not supported by server's authentication request"}
+		return &ChannelBindingError{Kind: ChannelBindingNotUsed, Reason: "channel binding required but not supported by server's authentication request"}
 	}
 	switch code {
 	case authCleartext, authMD5:
@@ -376,7 +376,7 @@ func (c *authConn) sendPassword(code uint32, payload []byte) error {
 	c.method = "password"
 	if code == authMD5 {
 		if len(payload) < 4 {
-			return &AuthError{Reason: "fe_sendauth: error sending password authentication"}
+			return &AuthError{Kind: AuthLocalFailure, Reason: "fe_sendauth: error sending password authentication"}
 		}
 		inner := md5.Sum([]byte(pw + c.user))
 		outer := md5.Sum(append([]byte(hex.EncodeToString(inner[:])), payload[:4]...))
@@ -393,14 +393,14 @@ func (c *authConn) sendPassword(code uint32, payload []byte) error {
 func (c *authConn) saslStart(payload []byte) error {
 	cb := c.p.ChannelBinding
 	if cb == "require" && c.tls == nil {
-		return &ChannelBindingError{Reason: "channel binding required, but SSL not in use"}
+		return &ChannelBindingError{Kind: ChannelBindingNotUsed, Reason: "channel binding required, but SSL not in use"}
 	}
 	if c.scram != nil {
-		return &AuthError{Reason: "duplicate SASL authentication request"}
+		return &AuthError{Kind: AuthProtocolViolation, Reason: "duplicate SASL authentication request"}
 	}
 	mechs, ok := parseMechanisms(payload)
 	if !ok {
-		return &AuthError{Reason: "fe_sendauth: invalid authentication request from server: invalid list of authentication mechanisms"}
+		return &AuthError{Kind: AuthMalformedMessage, Reason: "fe_sendauth: invalid authentication request from server: invalid list of authentication mechanisms"}
 	}
 	selected := ""
 	for _, m := range mechs {
@@ -408,7 +408,7 @@ func (c *authConn) saslStart(payload []byte) error {
 		case m == mechSCRAMPlus && c.tls == nil:
 			// Only a server behind a proxy that stripped TLS offers
 			// this: the server would refuse the exchange anyway.
-			return &AuthError{Reason: "server offered SCRAM-SHA-256-PLUS authentication over a non-SSL connection"}
+			return &AuthError{Kind: AuthProtocolViolation, Reason: "server offered SCRAM-SHA-256-PLUS authentication over a non-SSL connection"}
 		case m == mechSCRAMPlus:
 			if cb != "disable" {
 				selected = mechSCRAMPlus
@@ -418,10 +418,10 @@ func (c *authConn) saslStart(payload []byte) error {
 		}
 	}
 	if selected == "" {
-		return &AuthError{Reason: "none of the server's SASL authentication mechanisms are supported"}
+		return &AuthError{Kind: AuthUnsupportedMechanism, Reason: "none of the server's SASL authentication mechanisms are supported"}
 	}
 	if cb == "require" && selected != mechSCRAMPlus {
-		return &ChannelBindingError{Reason: "channel binding is required, but server did not offer an authentication method that supports channel binding"}
+		return &ChannelBindingError{Kind: ChannelBindingNotUsed, Reason: "channel binding is required, but server did not offer an authentication method that supports channel binding"}
 	}
 	pw := c.password()
 	if pw == "" {
@@ -434,7 +434,7 @@ func (c *authConn) saslStart(payload []byte) error {
 	case selected == mechSCRAMPlus:
 		certs := c.tls.ConnectionState().PeerCertificates
 		if len(certs) == 0 {
-			return &ChannelBindingError{Reason: "could not get server certificate for channel binding"}
+			return &ChannelBindingError{Kind: ChannelBindingUnsupportedCertificate, Reason: "could not get server certificate for channel binding"}
 		}
 		var err error
 		if cbind, err = tlsServerEndPoint(certs[0]); err != nil {
@@ -462,14 +462,14 @@ func (c *authConn) saslStart(payload []byte) error {
 // saslContinue answers AuthenticationSASLContinue and AuthenticationSASLFinal.
 func (c *authConn) saslContinue(payload []byte, final bool) error {
 	if c.scram == nil {
-		return &AuthError{Reason: "fe_sendauth: invalid authentication request from server: AUTH_REQ_SASL_CONT without AUTH_REQ_SASL"}
+		return &AuthError{Kind: AuthProtocolViolation, Reason: "fe_sendauth: invalid authentication request from server: AUTH_REQ_SASL_CONT without AUTH_REQ_SASL"}
 	}
 	out, done, err := c.scram.exchange(payload)
 	if err != nil {
 		return err
 	}
 	if final && !done {
-		return &AuthError{Reason: "AuthenticationSASLFinal received from server, but SASL authentication was not completed"}
+		return &AuthError{Kind: AuthProtocolViolation, Reason: "AuthenticationSASLFinal received from server, but SASL authentication was not completed"}
 	}
 	if out == nil {
 		return nil

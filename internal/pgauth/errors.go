@@ -2,7 +2,10 @@
 
 package pgauth
 
-import "errors"
+import (
+	"errors"
+	"strconv"
+)
 
 // ErrNoPassword reports that the server asked for a password and there was
 // none: no password parameter, no PGPASSWORD and no matching entry in the
@@ -18,8 +21,51 @@ var ErrNoPassword = errors.New("pqssl: fe_sendauth: no password supplied")
 // such as a wrong password, arrive as *pq.Error instead. The root package
 // exports it as pqssl.AuthError.
 type AuthError struct {
+	// Kind says what went wrong, for programs.
+	Kind AuthErrorKind
 	// Reason is libpq's description of the failure.
 	Reason string
+}
+
+// An AuthErrorKind classifies an AuthError.
+type AuthErrorKind int
+
+const (
+	// AuthMalformedMessage: a server message that does not parse, such as
+	// a SCRAM attribute missing, a bad salt or iteration count, or an
+	// invalid list of mechanisms.
+	AuthMalformedMessage AuthErrorKind = iota + 1
+	// AuthProtocolViolation: a well-formed message at the wrong time, such
+	// as a second SASL request, SASLContinue before SASL, a message that is
+	// not an authentication request, or SCRAM-SHA-256-PLUS offered without
+	// TLS.
+	AuthProtocolViolation
+	// AuthUnsupportedMechanism: none of the server's SASL mechanisms is one
+	// pqssl performs.
+	AuthUnsupportedMechanism
+	// AuthServerNotVerified: the server's SCRAM messages do not prove that
+	// it knows the password (nonce mismatch, incorrect server signature), or
+	// the server ended the exchange with a SCRAM error.
+	AuthServerNotVerified
+	// AuthLocalFailure: pqssl could not take its part, for instance
+	// generating a nonce or sending its answer.
+	AuthLocalFailure
+)
+
+var authErrorKindNames = [...]string{
+	AuthMalformedMessage:     "malformed message",
+	AuthProtocolViolation:    "protocol violation",
+	AuthUnsupportedMechanism: "unsupported mechanism",
+	AuthServerNotVerified:    "server not verified",
+	AuthLocalFailure:         "local failure",
+}
+
+// String names the kind.
+func (k AuthErrorKind) String() string {
+	if k > 0 && int(k) < len(authErrorKindNames) {
+		return authErrorKindNames[k]
+	}
+	return "AuthErrorKind(" + strconv.Itoa(int(k)) + ")"
 }
 
 // Error returns the reason, prefixed with "pqssl: ".
@@ -31,6 +77,8 @@ func (e *AuthError) Error() string { return "pqssl: " + e.Reason }
 // sending anything more, as libpq does. The root package exports it as
 // pqssl.ChannelBindingError.
 type ChannelBindingError struct {
+	// Kind says what went wrong, for programs.
+	Kind ChannelBindingErrorKind
 	// Reason is libpq's description of the failure, for instance
 	// "channel binding required, but server authenticated client without
 	// channel binding".
@@ -39,3 +87,28 @@ type ChannelBindingError struct {
 
 // Error returns the reason, prefixed with "pqssl: ".
 func (e *ChannelBindingError) Error() string { return "pqssl: " + e.Reason }
+
+// A ChannelBindingErrorKind classifies a ChannelBindingError.
+type ChannelBindingErrorKind int
+
+const (
+	// ChannelBindingNotUsed: channel_binding=require, and the session
+	// would authenticate without channel binding (no TLS, no
+	// SCRAM-SHA-256-PLUS offered, or the server skipped it).
+	ChannelBindingNotUsed ChannelBindingErrorKind = iota + 1
+	// ChannelBindingUnsupportedCertificate: the server certificate gives no
+	// tls-server-end-point hash (unknown signature algorithm) or is
+	// missing.
+	ChannelBindingUnsupportedCertificate
+)
+
+// String names the kind.
+func (k ChannelBindingErrorKind) String() string {
+	switch k {
+	case ChannelBindingNotUsed:
+		return "channel binding not used"
+	case ChannelBindingUnsupportedCertificate:
+		return "unsupported server certificate"
+	}
+	return "ChannelBindingErrorKind(" + strconv.Itoa(int(k)) + ")"
+}

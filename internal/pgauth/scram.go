@@ -49,7 +49,7 @@ const scramNonceLen = 18
 func newSCRAMClient(mech, gs2Header string, cbind []byte, password string, expired func() bool) (*scramClient, error) {
 	raw := make([]byte, scramNonceLen)
 	if _, err := rand.Read(raw); err != nil {
-		return nil, &AuthError{Reason: "could not generate nonce"}
+		return nil, &AuthError{Kind: AuthLocalFailure, Reason: "could not generate nonce"}
 	}
 	s := &scramClient{
 		mechanism:   mech,
@@ -77,10 +77,10 @@ func (s *scramClient) bound() bool {
 // whether the exchange is complete.
 func (s *scramClient) exchange(in []byte) (out []byte, done bool, err error) {
 	if len(in) == 0 {
-		return nil, false, scramError("malformed SCRAM message (empty message)")
+		return nil, false, scramError(AuthMalformedMessage, "malformed SCRAM message (empty message)")
 	}
 	if bytes.IndexByte(in, 0) >= 0 {
-		return nil, false, scramError("malformed SCRAM message (length mismatch)")
+		return nil, false, scramError(AuthMalformedMessage, "malformed SCRAM message (length mismatch)")
 	}
 	switch s.state {
 	case scramNonceSent:
@@ -100,21 +100,23 @@ func (s *scramClient) exchange(in []byte) (out []byte, done bool, err error) {
 		}
 		return nil, true, nil
 	default:
-		return nil, false, scramError("invalid SCRAM exchange state")
+		return nil, false, scramError(AuthProtocolViolation, "invalid SCRAM exchange state")
 	}
 }
 
-func scramError(reason string) error { return &AuthError{Reason: reason} }
+func scramError(kind AuthErrorKind, reason string) error {
+	return &AuthError{Kind: kind, Reason: reason}
+}
 
 // readAttr reads "attr=value" and the comma after it from the front of *s,
 // as libpq's read_attr_value.
 func readAttr(s *string, attr byte) (string, error) {
 	in := *s
 	if in == "" || in[0] != attr {
-		return "", scramError(fmt.Sprintf("malformed SCRAM message (attribute %q expected)", string(attr)))
+		return "", scramError(AuthMalformedMessage, fmt.Sprintf("malformed SCRAM message (attribute %q expected)", string(attr)))
 	}
 	if len(in) < 2 || in[1] != '=' {
-		return "", scramError(fmt.Sprintf("malformed SCRAM message (expected character \"=\" for attribute %q)", string(attr)))
+		return "", scramError(AuthMalformedMessage, fmt.Sprintf("malformed SCRAM message (expected character \"=\" for attribute %q)", string(attr)))
 	}
 	in = in[2:]
 	if i := strings.IndexByte(in, ','); i >= 0 {
@@ -143,7 +145,7 @@ func (s *scramClient) readServerFirst(in string) error {
 	}
 	// The server's nonce must extend ours, or this is a replay.
 	if len(nonce) < len(s.clientNonce) || !hmac.Equal([]byte(nonce[:len(s.clientNonce)]), []byte(s.clientNonce)) {
-		return scramError("invalid SCRAM response (nonce mismatch)")
+		return scramError(AuthServerNotVerified, "invalid SCRAM response (nonce mismatch)")
 	}
 	enc, err := readAttr(&in, 's')
 	if err != nil {
@@ -151,7 +153,7 @@ func (s *scramClient) readServerFirst(in string) error {
 	}
 	salt, ok := decodeBase64(enc)
 	if !ok {
-		return scramError("malformed SCRAM message (invalid salt)")
+		return scramError(AuthMalformedMessage, "malformed SCRAM message (invalid salt)")
 	}
 	it, err := readAttr(&in, 'i')
 	if err != nil {
@@ -159,7 +161,7 @@ func (s *scramClient) readServerFirst(in string) error {
 	}
 	iterations, ok := parseIterations(it)
 	if !ok {
-		return scramError("malformed SCRAM message (invalid iteration count)")
+		return scramError(AuthMalformedMessage, "malformed SCRAM message (invalid iteration count)")
 	}
 	// Like libpq, ignore anything after the iteration count (libpq notes
 	// it as garbage but goes on).
@@ -235,7 +237,7 @@ func (s *scramClient) readServerFinal(in string) error {
 		if err != nil {
 			return err
 		}
-		return scramError("error received from server in SCRAM exchange: " + msg)
+		return scramError(AuthServerNotVerified, "error received from server in SCRAM exchange: "+msg)
 	}
 	enc, err := readAttr(&in, 'v')
 	if err != nil {
@@ -243,13 +245,13 @@ func (s *scramClient) readServerFinal(in string) error {
 	}
 	sig, ok := decodeBase64(enc)
 	if !ok || len(sig) != sha256.Size {
-		return scramError("malformed SCRAM message (invalid server signature)")
+		return scramError(AuthMalformedMessage, "malformed SCRAM message (invalid server signature)")
 	}
 	serverKey := hmacSHA256(s.saltedPassword, "Server Key")
 	if !hmac.Equal(sig, hmacSHA256(serverKey, s.authMessage())) {
 		// Whoever answered does not know the password's verifier (or,
 		// with channel binding, saw a different TLS certificate).
-		return scramError("incorrect server signature")
+		return scramError(AuthServerNotVerified, "incorrect server signature")
 	}
 	s.verified = true
 	return nil

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -74,6 +75,13 @@ func TestSCRAMClientErrors(t *testing.T) {
 			var ae *AuthError
 			if !errors.As(err, &ae) || ae.Reason != tt.want {
 				t.Fatalf("error %v, want AuthError %q", err, tt.want)
+			}
+			wantKind := AuthMalformedMessage
+			if !strings.HasPrefix(tt.want, "malformed") {
+				wantKind = AuthServerNotVerified
+			}
+			if ae.Kind != wantKind {
+				t.Errorf("Kind = %v, want %v", ae.Kind, wantKind)
 			}
 			if s.bound() {
 				t.Error("bound() after a failed exchange")
