@@ -4,6 +4,7 @@ package pqssl
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -201,4 +202,48 @@ func writeTemp(t *testing.T, name string, data []byte) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestDialFuncCancel: lib/pq's cancel request, sent when a query's context
+// ends, goes through the DialFunc too.
+func TestDialFuncCancel(t *testing.T) {
+	cluster := pgtest.Shared(t)
+	var mu sync.Mutex
+	calls := 0
+	counting := WithDialFunc(func(ctx context.Context, network, address string) (net.Conn, error) {
+		mu.Lock()
+		calls++
+		mu.Unlock()
+		var d net.Dialer
+		return d.DialContext(ctx, network, address)
+	})
+	c, err := NewConnector(cluster.ConnInfo("sslmode=require"), counting)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(c)
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if err := db.Ping(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_, err = db.ExecContext(ctx, "select pg_sleep(30)")
+	if err == nil {
+		t.Fatal("pg_sleep(30) was not cancelled")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		n := calls
+		mu.Unlock()
+		if n >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d DialFunc calls, want the session's and the cancel request's", n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
