@@ -46,26 +46,12 @@ func TestGroupLearning(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	m := &relayMeter{t: t, r: r}
 	n := 0
 	connect := func(c *Connector) relay.ConnStats {
 		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		cn, err := c.Connect(ctx)
-		if err != nil {
-			t.Fatalf("connection %d: %v", n+1, err)
-		}
-		cn.Close()
-		n++
-		stats, err := r.Wait(ctx, n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := stats[n-1]
-		t.Logf("connection %d: %s", n, s)
-		if !s.TLS || s.Err != nil || s.TLSError != nil {
-			t.Fatalf("connection %d: %s", n, s)
-		}
+		s := m.connect(c)
+		n = m.n
 		return s
 	}
 	want := func(s relay.ConnStats, hrr bool, group tls.CurveID) {
@@ -118,6 +104,7 @@ func TestGroupLearning(t *testing.T) {
 		t.Fatal(err)
 	}
 	n += 2
+	m.n = n
 	refused, redone := stats[n-2], stats[n-1]
 	t.Logf("refused: %s\nredone: %s", refused, redone)
 	if !slices.Equal(refused.SupportedGroups, []tls.CurveID{tls.CurveP384, tls.CurveP521}) || refused.Group != 0 {
@@ -125,4 +112,96 @@ func TestGroupLearning(t *testing.T) {
 	}
 	want(redone, true, tls.CurveP256)
 	want(connect(verified), false, tls.CurveP256)
+}
+
+// relayMeter opens connections through a measuring relay and returns the
+// relay's account of each.
+type relayMeter struct {
+	t *testing.T
+	r *relay.Relay
+	n int // connections the relay has seen
+}
+
+// connect opens and closes one connection of c and returns its statistics,
+// failing the test unless it went on in TLS that the relay could follow.
+func (m *relayMeter) connect(c *Connector) relay.ConnStats {
+	m.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cn, err := c.Connect(ctx)
+	if err != nil {
+		m.t.Fatalf("connection %d: %v", m.n+1, err)
+	}
+	cn.Close()
+	m.n++
+	stats, err := m.r.Wait(ctx, m.n)
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	s := stats[m.n-1]
+	m.t.Logf("connection %d: %s", m.n, s)
+	if !s.TLS || s.Err != nil || s.TLSError != nil {
+		m.t.Fatalf("connection %d: %s", m.n, s)
+	}
+	return s
+}
+
+// TestGroupsPG18 runs connections through the measuring relay to PostgreSQL
+// 18, whose ssl_groups lists X25519: Go's first key shares include X25519,
+// so no handshake ever takes a HelloRetryRequest, and sslnegotiation=direct
+// takes one flight less than an SSLRequest.
+func TestGroupsPG18(t *testing.T) {
+	bin := pgtest.Installation(t, 18)
+	for _, tc := range []struct {
+		name string
+		conf map[string]string
+	}{
+		{"default ssl_groups", nil},
+		{"ssl_groups=X25519", map[string]string{"ssl_groups": "X25519"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cluster := bin.StartT(t, pgtest.Options{Conf: tc.conf})
+			r, err := relay.Start(cluster.Addr(), relay.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			host, port, _ := net.SplitHostPort(r.Addr())
+			root := filepath.Join(t.TempDir(), "root.crt")
+			if err := os.WriteFile(root, cluster.ServerCertPEM(), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			base := fmt.Sprintf("host=%s port=%s user=%s dbname=postgres connect_timeout=10 sslmode=verify-full sslrootcert=%s",
+				host, port, pgtest.Superuser, quoteConnValue(root))
+			viaRequest, err := NewConnector(base)
+			if err != nil {
+				t.Fatal(err)
+			}
+			direct, err := NewConnector(base + " sslnegotiation=direct")
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := &relayMeter{t: t, r: r}
+			var flights int
+			for i := 0; i < 3; i++ {
+				s := m.connect(viaRequest)
+				if s.HelloRetryRequest || s.Group != tls.X25519 || !s.SSLRequest || s.DirectTLS {
+					t.Errorf("connection %d: %s; want an SSLRequest and X25519 without HelloRetryRequest", m.n, s)
+				}
+				if i > 0 && s.Flights != flights {
+					t.Errorf("connection %d: %d flights, want %d as before", m.n, s.Flights, flights)
+				}
+				flights = s.Flights
+			}
+			for i := 0; i < 2; i++ {
+				s := m.connect(direct)
+				if s.HelloRetryRequest || s.Group != tls.X25519 || s.SSLRequest || !s.DirectTLS {
+					t.Errorf("connection %d: %s; want direct TLS and X25519 without HelloRetryRequest", m.n, s)
+				}
+				if s.Flights != flights-1 {
+					t.Errorf("connection %d (direct): %d flights, want %d (no SSLRequest flight)", m.n, s.Flights, flights-1)
+				}
+			}
+		})
+	}
 }
