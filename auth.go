@@ -23,6 +23,7 @@ func (d *dialer) wrapAuth(conn net.Conn, certs *clientCertExchange) net.Conn {
 	}
 	return pgauth.Wrap(conn, pgauth.Params{
 		ChannelBinding: cfg.channelBinding,
+		RequireAuth:    cfg.requireAuth,
 		User:           cfg.user,
 		Password:       cfg.password,
 		Passfile:       cfg.passfile,

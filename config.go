@@ -54,6 +54,7 @@ type Config struct {
 	SSLMinProtocolVersion uint16
 	SSLMaxProtocolVersion uint16
 	ChannelBinding        string // disable, prefer or require
+	RequireAuth           string // the require_auth list; "" for none
 
 	TargetSessionAttrs string
 	LoadBalanceHosts   string
@@ -201,6 +202,7 @@ func (cfg *config) view() *Config {
 		SSLMinProtocolVersion: cfg.sslMinVersion,
 		SSLMaxProtocolVersion: cfg.sslMaxVersion,
 		ChannelBinding:        cfg.channelBinding,
+		RequireAuth:           cfg.requireAuth.String(),
 		TargetSessionAttrs:    cfg.targetSessionAttrs,
 		LoadBalanceHosts:      cfg.loadBalanceHosts,
 		ApplicationName:       cfg.applicationName,

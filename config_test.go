@@ -28,7 +28,7 @@ func TestConfigView(t *testing.T) {
 	}{{
 		name: "hosts, environment and defaults",
 		dsn:  "host=db1,db2 hostaddr=127.0.0.1,127.0.0.2 port=5433 password=hunter2 sslpassword=keypass2 sslmode=verify-ca",
-		env:  map[string]string{"PGUSER": "envuser", "PGSSLROOTCERT": "/etc/app/root.crt"},
+		env:  map[string]string{"PGUSER": "envuser", "PGSSLROOTCERT": "/etc/app/root.crt", "PGREQUIREAUTH": "!password,!none"},
 		check: func(t *testing.T, c *Config) {
 			wantHosts := []HostConfig{{"db1", "127.0.0.1", 5433}, {"db2", "127.0.0.2", 5433}}
 			if !reflect.DeepEqual(c.Hosts, wantHosts) {
@@ -41,6 +41,9 @@ func TestConfigView(t *testing.T) {
 				c.SSLCRL != filepath.Join(home, ".postgresql", "root.crl") || c.SSLCRLDir != "" {
 				t.Errorf("files: root %q cert %q crl %q crldir %q", c.SSLRootCert, c.SSLCert, c.SSLCRL, c.SSLCRLDir)
 			}
+			if c.RequireAuth != "!password,!none" {
+				t.Errorf("RequireAuth %q", c.RequireAuth)
+			}
 			if !c.PasswordSet || !c.SSLPasswordSet {
 				t.Errorf("PasswordSet %v SSLPasswordSet %v, want both", c.PasswordSet, c.SSLPasswordSet)
 			}
@@ -52,6 +55,7 @@ func TestConfigView(t *testing.T) {
 			{"password", "set", SourceConnString, ""},
 			{"sslpassword", "set", SourceConnString, ""},
 			{"sslcert", "", SourceDefault, ""},
+			{"require_auth", "!password,!none", SourceEnvironment, "PGREQUIREAUTH"},
 		},
 	}, {
 		name: "service file",

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pqssl/pqssl/internal/pgauth"
 )
 
 // config is a fully resolved connection configuration: the connection string
@@ -63,6 +65,7 @@ type config struct {
 	sslMaxVersion uint16 // 0 = no maximum
 
 	channelBinding string // disable, prefer (default), require
+	requireAuth    pgauth.Requirement
 	sslkeylogfile  string
 
 	targetSessionAttrs string // any (default), read-write, read-only, primary, standby, prefer-standby

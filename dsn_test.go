@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/pqssl/pqssl/internal/pgauth"
 	"github.com/pqssl/pqssl/internal/pgtest"
 )
 
@@ -72,7 +73,7 @@ func defaultConfig(mod func(c *config)) *config {
 
 // cmpConfig compares configs by their values; where each came from is
 // Config's concern (config_test.go).
-var cmpConfig = cmp.Options{cmp.AllowUnexported(config{}, hostSpec{}), cmpopts.IgnoreFields(config{}, "sources")}
+var cmpConfig = cmp.Options{cmp.AllowUnexported(config{}, hostSpec{}, pgauth.Requirement{}), cmpopts.IgnoreFields(config{}, "sources")}
 
 func TestParseConfig(t *testing.T) {
 	fakeUser(t, "osuser", "/home/osuser", nil)
@@ -497,8 +498,9 @@ func TestParseConfigErrors(t *testing.T) {
 		// weakening keywords pqssl does not implement
 		{dsn: "requirepeer=postgres", want: `pqssl: invalid value for connection parameter "requirepeer": pqssl does not support requirepeer`, name: "requirepeer"},
 		{env: map[string]string{"PGREQUIREPEER": "postgres"}, want: `pqssl: invalid value for environment variable PGREQUIREPEER: pqssl does not support requirepeer`, name: "PGREQUIREPEER", source: sourceEnv},
-		{dsn: "require_auth=scram-sha-256", want: `pqssl: invalid value for connection parameter "require_auth": pqssl does not support require_auth`, name: "require_auth"},
-		{env: map[string]string{"PGREQUIREAUTH": "!password"}, want: `pqssl: invalid value for environment variable PGREQUIREAUTH: pqssl does not support require_auth`, name: "PGREQUIREAUTH", source: sourceEnv},
+		{dsn: "require_auth=scram-sha-256,Password", want: `pqssl: invalid value for connection parameter "require_auth": invalid require_auth value: "Password"`, name: "require_auth"},
+		{env: map[string]string{"PGREQUIREAUTH": "!password,md5"}, want: `pqssl: invalid value for environment variable PGREQUIREAUTH: require_auth method "md5" cannot be mixed with negative methods`, name: "PGREQUIREAUTH", source: sourceEnv},
+		{dsn: "require_auth=gss,sspi", want: `pqssl: invalid value for connection parameter "require_auth": require_auth "gss,sspi" allows only methods pqssl does not perform (gss, sspi, oauth)`, name: "require_auth"},
 		{dsn: "gssencmode=require", want: `pqssl: invalid value for connection parameter "gssencmode": pqssl does not support GSSAPI encryption`, name: "gssencmode"},
 		{env: map[string]string{"PGGSSENCMODE": "require"}, want: `pqssl: invalid value for environment variable PGGSSENCMODE: pqssl does not support GSSAPI encryption`, name: "PGGSSENCMODE", source: sourceEnv},
 		{dsn: "replication=database", want: `pqssl: invalid value for connection parameter "replication": pqssl does not support replication connections`, name: "replication"},

@@ -535,6 +535,7 @@ const (
 	AuthUnsupportedMechanism = pgauth.AuthUnsupportedMechanism // no SASL mechanism pqssl performs
 	AuthServerNotVerified    = pgauth.AuthServerNotVerified    // the server did not prove it knows the password
 	AuthLocalFailure         = pgauth.AuthLocalFailure         // pqssl could not take its part
+	AuthMethodNotAllowed     = pgauth.AuthMethodNotAllowed     // require_auth does not allow what the server did
 )
 
 // A ChannelBindingError reports a connection that could not authenticate the

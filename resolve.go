@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pqssl/pqssl/internal/cparse"
+	"github.com/pqssl/pqssl/internal/pgauth"
 )
 
 // parseIntParam parses an integer the way libpq's pqParseIntParam does:
@@ -208,6 +209,15 @@ func (r *resolver) resolveUser(c *config) error {
 	} else if home, ok := r.homeDir(); ok {
 		c.passfile = home + "/.pgpass"
 	}
+	s := r.lookup("require_auth")
+	req, err := pgauth.ParseRequirement(s.val)
+	if err != nil {
+		return s.errorf("%v", err)
+	}
+	if !req.Feasible() {
+		return s.errorf("require_auth %q allows only methods pqssl does not perform (gss, sspi, oauth)", s.val)
+	}
+	c.requireAuth = req
 	return nil
 }
 
@@ -453,7 +463,7 @@ func (r *resolver) resolveTCP(c *config) error {
 // checkUnsupported rejects libpq features pqssl does not implement where
 // ignoring them would weaken what the user asked for.
 func (r *resolver) checkUnsupported() error {
-	for _, kw := range []string{"requirepeer", "require_auth", "scram_client_key", "scram_server_key"} {
+	for _, kw := range []string{"requirepeer", "scram_client_key", "scram_server_key"} {
 		if s := r.lookup(kw); s.val != "" {
 			return s.errorf("pqssl does not support %s", kw)
 		}

@@ -80,6 +80,9 @@ type Params struct {
 	// password file entry must match; Port "" means libpq's default.
 	Host, HostAddr, Port string
 
+	// RequireAuth is the require_auth parameter, parsed.
+	RequireAuth Requirement
+
 	// BeforeOK, when set, is called when the server reports
 	// AuthenticationOk, before lib/pq sees it; an error it returns ends
 	// authentication. The root package checks sslcertmode=require with
@@ -124,8 +127,9 @@ type authConn struct {
 	out   []byte    // bytes lib/pq has yet to read
 	err   error     // the error that ended authentication, returned to every read
 
-	scram  *scramClient // the SCRAM exchange, once the server asked for SASL
-	method string       // the password method used, for Trace
+	scram    *scramClient // the SCRAM exchange, once the server asked for SASL
+	method   string       // the password method used, for Trace
+	answered bool         // a cleartext or MD5 password was sent
 
 	readDeadline atomic.Int64 // Unix nanoseconds; 0 for none
 }
@@ -306,13 +310,18 @@ func (c *authConn) authRequest(hdr, body []byte) error {
 	payload := body[4:]
 	require := c.p.ChannelBinding == "require"
 
+	// libpq's order: sslcertmode, then require_auth, then channel_binding.
+	if code == authOK && c.p.BeforeOK != nil {
+		if err := c.p.BeforeOK(); err != nil {
+			return err
+		}
+	}
+	if err := c.p.RequireAuth.allows(code, c.answered || c.scram != nil && c.scram.finished()); err != nil {
+		return err
+	}
+
 	switch code {
 	case authOK:
-		if c.p.BeforeOK != nil {
-			if err := c.p.BeforeOK(); err != nil {
-				return err
-			}
-		}
 		bound := c.scram != nil && c.scram.bound()
 		if require && !bound {
 			// A server that skips authentication, or a man in the
@@ -344,6 +353,11 @@ func (c *authConn) authRequest(hdr, body []byte) error {
 	case authCleartext, authMD5:
 		return c.sendPassword(code, payload)
 	default:
+		if c.p.RequireAuth.Set() {
+			// lib/pq would answer, but then require_auth could not
+			// tell whether the exchange completed.
+			return &AuthError{Kind: AuthUnsupportedMechanism, Reason: "server requested " + methodDescription(code) + ", which pqssl does not perform"}
+		}
 		// GSSAPI, SSPI and requests nobody supports: lib/pq answers
 		// them, or fails with its own message.
 		c.out = append(append(c.out, hdr...), body...)
@@ -385,7 +399,11 @@ func (c *authConn) sendPassword(code uint32, payload []byte) error {
 	}
 	msg := newFrontendMessage('p')
 	msg = append(append(msg, pw...), 0)
-	return c.send(msg)
+	if err := c.send(msg); err != nil {
+		return err
+	}
+	c.answered = true
+	return nil
 }
 
 // saslStart answers AuthenticationSASL: it chooses the mechanism as libpq's
@@ -422,6 +440,9 @@ func (c *authConn) saslStart(payload []byte) error {
 	}
 	if cb == "require" && selected != mechSCRAMPlus {
 		return &ChannelBindingError{Kind: ChannelBindingNotUsed, Reason: "channel binding is required, but server did not offer an authentication method that supports channel binding"}
+	}
+	if err := c.p.RequireAuth.allowsMechanism(selected); err != nil {
+		return err
 	}
 	pw := c.password()
 	if pw == "" {

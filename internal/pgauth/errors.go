@@ -50,6 +50,11 @@ const (
 	// AuthLocalFailure: pqssl could not take its part, for instance
 	// generating a nonce or sending its answer.
 	AuthLocalFailure
+	// AuthMethodNotAllowed: the server asked for an authentication method
+	// that require_auth does not allow, or reported success without the
+	// exchange require_auth demands. Nothing derived from the password
+	// was sent in answer.
+	AuthMethodNotAllowed
 )
 
 var authErrorKindNames = [...]string{
@@ -58,6 +63,7 @@ var authErrorKindNames = [...]string{
 	AuthUnsupportedMechanism: "unsupported mechanism",
 	AuthServerNotVerified:    "server not verified",
 	AuthLocalFailure:         "local failure",
+	AuthMethodNotAllowed:     "method not allowed",
 }
 
 // String names the kind.

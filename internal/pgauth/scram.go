@@ -70,11 +70,13 @@ func (s *scramClient) clientFirst() string { return s.gs2Header + s.clientFirstB
 // bound reports whether the exchange used channel binding and proved that
 // the server knows the password.
 func (s *scramClient) bound() bool {
-	return s.state == scramFinished && s.verified && s.mechanism == mechSCRAMPlus
+	return s.finished() && s.mechanism == mechSCRAMPlus
 }
 
 // exchange processes one server message and returns the answer, if any, and
 // whether the exchange is complete.
+func (s *scramClient) finished() bool { return s.state == scramFinished && s.verified }
+
 func (s *scramClient) exchange(in []byte) (out []byte, done bool, err error) {
 	if len(in) == 0 {
 		return nil, false, scramError(AuthMalformedMessage, "malformed SCRAM message (empty message)")
