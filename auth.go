@@ -22,15 +22,16 @@ func (d *dialer) wrapAuth(conn net.Conn, certs *clientCertExchange) net.Conn {
 		port = strconv.Itoa(int(d.host.port))
 	}
 	return pgauth.Wrap(conn, pgauth.Params{
-		ChannelBinding: cfg.channelBinding,
-		RequireAuth:    cfg.requireAuth,
-		User:           cfg.user,
-		Password:       cfg.password,
-		Passfile:       cfg.passfile,
-		DBName:         cfg.dbname,
-		Host:           d.host.host,
-		HostAddr:       d.host.hostaddr,
-		Port:           port,
-		BeforeOK:       func() error { return certs.check(cfg.sslcertmode) },
+		ChannelBinding:   cfg.channelBinding,
+		RequireAuth:      cfg.requireAuth,
+		MinProtocolMinor: map[string]int{"3.2": 2, "latest": 2}[cfg.minProtocolVersion],
+		User:             cfg.user,
+		Password:         cfg.password,
+		Passfile:         cfg.passfile,
+		DBName:           cfg.dbname,
+		Host:             d.host.host,
+		HostAddr:         d.host.hostaddr,
+		Port:             port,
+		BeforeOK:         func() error { return certs.check(cfg.sslcertmode) },
 	})
 }

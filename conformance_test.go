@@ -55,8 +55,16 @@ func TestConformance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	drivers := []conformance.Driver{
-		conformance.Libpq(),
+	columns := checkedColumns
+	drivers := []conformance.Driver{conformance.Libpq()}
+	if second := secondReferee(t); second != nil {
+		drivers = append(drivers, conformance.LibpqOf(conformance.SecondReferee, second))
+		columns = append(columns, struct {
+			name  string
+			exact bool
+		}{conformance.SecondReferee, true})
+	}
+	drivers = append(drivers,
 		conformance.SQLDriver("pqssl", func(dsn string) (*sql.DB, error) {
 			c, err := pqssl.NewConnector(dsn)
 			if err != nil {
@@ -65,7 +73,7 @@ func TestConformance(t *testing.T) {
 			return sql.OpenDB(c), nil
 		}),
 		conformance.SQLDriver("lib/pq", func(dsn string) (*sql.DB, error) { return sql.Open("postgres", dsn) }),
-	}
+	)
 	results, err := conformance.Run(context.Background(), cluster, cases, drivers, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -97,6 +105,11 @@ func TestConformance(t *testing.T) {
 			case agrees && excepted:
 				t.Errorf("%s\npqssl now agrees with libpq (%s); remove the documented exception (%s)", r.Case.Desc, ref, reason)
 			}
+			// The verdicts expected from libpq's source hold live.
+			if live, ok := r.Verdicts[conformance.SecondReferee]; ok && r.Case.MinLibpq > bin.Version && r.Case.Expect != nil &&
+				!conformance.Agrees(*r.Case.Expect, live, true) {
+				t.Errorf("%s\nlibpq %d: %s\nexpected from libpq's source: %s", r.Case.Desc, conformance.SecondRefereeVersion, live, *r.Case.Expect)
+			}
 
 			row, ok := rows[r.Case.ID]
 			if !ok {
@@ -104,7 +117,7 @@ func TestConformance(t *testing.T) {
 				t.Errorf("case missing from %s", reportFile)
 				return
 			}
-			for _, col := range checkedColumns {
+			for _, col := range columns {
 				have, want := row[col.name], conformance.Cell(r, col.name, bin.Version)
 				if !col.exact || r.Case.AlertRace {
 					have, want = conformance.CellOutcome(have), conformance.CellOutcome(want)
@@ -123,6 +136,17 @@ func TestConformance(t *testing.T) {
 	if stale > 0 {
 		t.Errorf("%s does not match a fresh run in %d places; regenerate it with: %s", reportFile, stale, conformance.RegenerateCommand)
 	}
+}
+
+// secondReferee returns the installation of libpq 18, or nil (with a
+// note in the log) where it is missing; under CI it must be there.
+func secondReferee(t *testing.T) *pgtest.Binaries {
+	t.Helper()
+	b := pgtest.OptionalInstallation(t, conformance.SecondRefereeVersion)
+	if b == nil {
+		t.Logf("libpq %d is not installed (PQSSL_TEST_PGBIN): its column of %s is not checked", conformance.SecondRefereeVersion, reportFile)
+	}
+	return b
 }
 
 // isGoRelease reports whether the running Go is release rel ("go1.26"),

@@ -60,25 +60,35 @@ func connectPqssl(t *testing.T, dsn string, opts ...Option) (outcome, error) {
 
 // connectLibpq runs the same connection string through libpq (psql) with
 // HOME set to home and no other PG* variable, and reports the outcome and
-// psql's message.
+// psql's message. Where libpq 18 is installed it runs that psql too, which
+// must reach the same outcome.
 func connectLibpq(t *testing.T, dsn, home string, env map[string]string) (outcome, string) {
 	t.Helper()
 	e := map[string]string{"HOME": home, "PGCONNECT_TIMEOUT": "10"}
 	for k, v := range env {
 		e[k] = v
 	}
-	r := pgtest.RunPsql(context.Background(), dsn, e)
-	if !r.OK {
-		return outFail, strings.TrimSpace(r.Stderr)
+	run := func(bin *pgtest.Binaries) (outcome, string) {
+		r := pgtest.Psql{Bin: bin, ConnInfo: dsn, Env: e}.Run(context.Background())
+		if !r.OK {
+			return outFail, strings.TrimSpace(r.Stderr)
+		}
+		s, err := r.Session()
+		if err != nil {
+			t.Fatalf("psql output: %v (%s)", err, r.Output)
+		}
+		if s.SSL {
+			return outTLS, ""
+		}
+		return outPlain, ""
 	}
-	s, err := r.Session()
-	if err != nil {
-		t.Fatalf("psql output: %v (%s)", err, r.Output)
+	got, msg := run(nil)
+	if bin18 := pgtest.OptionalInstallation(t, 18); bin18 != nil {
+		if got18, msg18 := run(bin18); got18 != got {
+			t.Errorf("libpq 18: %s (%s); the default libpq: %s (%s)", got18, msg18, got, msg)
+		}
 	}
-	if s.SSL {
-		return outTLS, ""
-	}
-	return outPlain, ""
+	return got, msg
 }
 
 // psqlAvailable reports whether libpq can referee; under CI it must.

@@ -471,12 +471,12 @@ func TestParseConfigErrors(t *testing.T) {
 		{dsn: "target_session_attrs=''", want: `pqssl: invalid value for connection parameter "target_session_attrs": unknown target_session_attrs ""`, name: "target_session_attrs"},
 		{dsn: "load_balance_hosts=roundrobin", want: `pqssl: invalid value for connection parameter "load_balance_hosts": unknown load_balance_hosts "roundrobin"`, name: "load_balance_hosts"},
 		{dsn: "gssencmode=maybe", want: `pqssl: invalid value for connection parameter "gssencmode": unknown gssencmode "maybe"`, name: "gssencmode"},
-		{dsn: "ssl_min_protocol_version=TLSv1.4", want: `pqssl: invalid value for connection parameter "ssl_min_protocol_version": invalid ssl_min_protocol_version value: "TLSv1.4"`, name: "ssl_min_protocol_version"},
-		{env: map[string]string{"PGSSLMAXPROTOCOLVERSION": "SSLv3"}, want: `pqssl: invalid value for environment variable PGSSLMAXPROTOCOLVERSION: invalid ssl_max_protocol_version value: "SSLv3"`, name: "PGSSLMAXPROTOCOLVERSION", source: sourceEnv},
+		{dsn: "ssl_min_protocol_version=TLSv1.4", want: `pqssl: invalid value for connection parameter "ssl_min_protocol_version": invalid "ssl_min_protocol_version" value: "TLSv1.4"`, name: "ssl_min_protocol_version"},
+		{env: map[string]string{"PGSSLMAXPROTOCOLVERSION": "SSLv3"}, want: `pqssl: invalid value for environment variable PGSSLMAXPROTOCOLVERSION: invalid "ssl_max_protocol_version" value: "SSLv3"`, name: "PGSSLMAXPROTOCOLVERSION", source: sourceEnv},
 		{dsn: "ssl_min_protocol_version=TLSv1.3 ssl_max_protocol_version=TLSv1.2", want: `pqssl: invalid value for connection parameter "ssl_min_protocol_version": invalid SSL protocol version range`, name: "ssl_min_protocol_version"},
 		{dsn: "ssl_max_protocol_version=TLSv1.1", want: `pqssl: invalid value for connection parameter "ssl_max_protocol_version": invalid SSL protocol version range`, name: "ssl_max_protocol_version"},
 		{dsn: "min_protocol_version=3.1", want: `pqssl: invalid value for connection parameter "min_protocol_version": unknown min_protocol_version "3.1"`, name: "min_protocol_version"},
-		{dsn: "min_protocol_version=latest max_protocol_version=3.0", want: `pqssl: invalid value for connection parameter "min_protocol_version": min_protocol_version "latest" cannot be greater than max_protocol_version "3.0"`, name: "min_protocol_version"},
+		{dsn: "min_protocol_version=latest max_protocol_version=3.0", want: `pqssl: invalid value for connection parameter "min_protocol_version": "min_protocol_version" is greater than "max_protocol_version"`, name: "min_protocol_version"},
 
 		// integers and booleans
 		{dsn: "connect_timeout=x", want: `pqssl: invalid value for connection parameter "connect_timeout": invalid integer value "x" for connection option "connect_timeout"`, name: "connect_timeout"},
@@ -886,6 +886,10 @@ func TestParseConfigLibpqVerdict(t *testing.T) {
 	// The harness's psql is the real binary, not Debian's wrapper, which
 	// sets PGHOST and friends by itself.
 	psql := pgtest.Require(t).Psql
+	psql18 := ""
+	if b := pgtest.OptionalInstallation(t, 18); b != nil {
+		psql18 = b.Psql
+	}
 	fakeUser(t, "osuser", "/home/osuser", nil)
 	dir := t.TempDir()
 	svcFile := filepath.Join(dir, "svc.conf")
@@ -907,6 +911,8 @@ requiressl=1
 	tests := []struct {
 		dsn string
 		env map[string]string
+		// same18: libpq 18 agrees with pqssl where libpq 15 differs.
+		same18 bool
 		// differs, when set, explains a deliberate difference: libpq's
 		// verdict is then expected to be the opposite of pqssl's.
 		differs string
@@ -1027,13 +1033,20 @@ requiressl=1
 			differs: "an empty environment variable counts as unset; libpq 15 takes the empty value"},
 		{dsn: "host=127.0.0.1 port=1 replication=database", differs: "pqssl refuses replication connections"},
 		{dsn: "host=127.0.0.1 port=1 requirepeer=postgres", differs: "pqssl refuses requirepeer, which it cannot enforce"},
-		{dsn: "host=127.0.0.1 port=1 gssencmode=require", differs: "pqssl has no GSSAPI encryption"},
+		// The libpq 18 build of the test machines has no GSSAPI either.
+		{dsn: "host=127.0.0.1 port=1 gssencmode=require", differs: "pqssl has no GSSAPI encryption", same18: true},
 		{dsn: "host=127.0.0.1 port=1 client_encoding=LATIN1", differs: "lib/pq works only with UTF8"},
 		{dsn: "host=127.0.0.1 port=1 sslrootcert=system sslmode=require",
-			differs: "sslrootcert=system is PostgreSQL 16's; libpq 15 takes it for a file name"},
+			differs: "sslrootcert=system is PostgreSQL 16's; libpq 15 takes it for a file name", same18: true},
 		{dsn: "host=127.0.0.1 port=1 sslcertmode=allow load_balance_hosts=random",
-			differs: "keywords added after PostgreSQL 15 are unknown to libpq 15"},
-		{dsn: "host=127.0.0.1 port=1 sslnegotiation=postgres", differs: "keywords added after PostgreSQL 15 are unknown to libpq 15"},
+			differs: "keywords added after PostgreSQL 15 are unknown to libpq 15", same18: true},
+		{dsn: "host=127.0.0.1 port=1 sslnegotiation=postgres", differs: "keywords added after PostgreSQL 15 are unknown to libpq 15", same18: true},
+		{dsn: "host=127.0.0.1 port=1 require_auth=scram-sha-256,none", differs: "require_auth is PostgreSQL 16's", same18: true},
+		{dsn: "host=127.0.0.1 port=1 require_auth=!md5,password"},
+		{dsn: "host=127.0.0.1 port=1 sslnegotiation=direct sslmode=prefer"},
+		{dsn: "host=127.0.0.1 port=1 sslkeylogfile=/dev/null", differs: "sslkeylogfile is PostgreSQL 18's", same18: true},
+		{dsn: "host=127.0.0.1 port=1 min_protocol_version=3.2", differs: "min_protocol_version is PostgreSQL 18's", same18: true},
+		{dsn: "host=127.0.0.1 port=1 min_protocol_version=3.1"},
 		{dsn: "host=127.0.0.1 port=1 binary_parameters=on", differs: "lib/pq's extensions are unknown to libpq"},
 		{dsn: "host=127.0.0.1 port=1 password=a b"},
 		{dsn: "postgresql://[::1]:1,127.0.0.1:1"},
@@ -1051,12 +1064,21 @@ requiressl=1
 			for k, v := range tt.env {
 				env = append(env, k+"="+v)
 			}
-			cmd := exec.Command(psql, "-X", "-w", "-d", tt.dsn, "-c", "select 1")
-			cmd.Env = env
-			out, _ := cmd.CombinedOutput()
-			libpqOK := strings.Contains(string(out), "Connection refused")
-
+			accepts := func(psql string) (bool, string) {
+				cmd := exec.Command(psql, "-X", "-w", "-d", tt.dsn, "-c", "select 1")
+				cmd.Env = env
+				out, _ := cmd.CombinedOutput()
+				return strings.Contains(string(out), "Connection refused"), strings.TrimSpace(string(out))
+			}
+			libpqOK, out := accepts(psql)
 			_, err := parseConfig(tt.dsn, envOf(tt.env))
+			if psql18 != "" {
+				ok18, out18 := accepts(psql18)
+				if agree := (err == nil) == ok18; agree != (tt.differs == "" || tt.same18) {
+					t.Errorf("libpq 18 accepts: %v (psql said %q); parseConfig error: %v; same verdict expected: %v",
+						ok18, out18, err, tt.differs == "" || tt.same18)
+				}
+			}
 			if tt.differs != "" {
 				if (err == nil) == libpqOK {
 					t.Errorf("expected a deliberate difference (%s), but libpq and pqssl agree (libpq accepts: %v)", tt.differs, libpqOK)
@@ -1064,7 +1086,7 @@ requiressl=1
 				return
 			}
 			if (err == nil) != libpqOK {
-				t.Errorf("libpq accepts: %v (psql said %q); parseConfig error: %v", libpqOK, strings.TrimSpace(string(out)), err)
+				t.Errorf("libpq accepts: %v (psql said %q); parseConfig error: %v", libpqOK, out, err)
 			}
 		})
 	}

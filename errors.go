@@ -536,6 +536,7 @@ const (
 	AuthServerNotVerified    = pgauth.AuthServerNotVerified    // the server did not prove it knows the password
 	AuthLocalFailure         = pgauth.AuthLocalFailure         // pqssl could not take its part
 	AuthMethodNotAllowed     = pgauth.AuthMethodNotAllowed     // require_auth does not allow what the server did
+	AuthProtocolVersion      = pgauth.AuthProtocolVersion      // the server's protocol is older than min_protocol_version
 )
 
 // A ChannelBindingError reports a connection that could not authenticate the

@@ -239,25 +239,36 @@ func TestHostileServers(t *testing.T) {
 				}
 				return dsn
 			}
+			var referees []*pgtest.Binaries // nil: the default libpq
 			if psqlAvailable(t) {
+				referees = append(referees, nil)
+				if b := pgtest.OptionalInstallation(t, 18); b != nil {
+					referees = append(referees, b)
+				}
+			}
+			for _, bin := range referees {
 				// The same server behaviour, through libpq.
 				srv := fakepg.Start(t, tt.handler)
-				r := pgtest.Psql{ConnInfo: dsnFor(srv.Port()), Query: "select 1", Timeout: 20 * time.Second}.Run(context.Background())
+				r := pgtest.Psql{Bin: bin, ConnInfo: dsnFor(srv.Port()), Query: "select 1", Timeout: 20 * time.Second}.Run(context.Background())
 				srv.Close()
+				name := "libpq"
+				if bin != nil {
+					name = fmt.Sprintf("libpq %d", bin.Version)
+				}
 				want := tt.wantErr
 				if tt.libpqErr != "" {
 					want = tt.libpqErr
 				}
 				switch {
 				case want == "" && !r.OK:
-					t.Errorf("libpq failed: %s", r.Stderr)
+					t.Errorf("%s failed: %s", name, r.Stderr)
 				case want != "" && r.OK:
-					t.Errorf("libpq succeeded, want error %q", want)
+					t.Errorf("%s succeeded, want error %q", name, want)
 				case want != "" && !containsAny(r.Stderr, strings.Split(want, "|")):
-					t.Errorf("libpq error %q, want it to contain %q", r.Stderr, want)
+					t.Errorf("%s error %q, want it to contain %q", name, r.Stderr, want)
 				}
 				if n := len(srv.Conns()); n != tt.wantConns {
-					t.Errorf("libpq: server saw %d connections, want %d", n, tt.wantConns)
+					t.Errorf("%s: server saw %d connections, want %d", name, n, tt.wantConns)
 				}
 			}
 			srv := fakepg.Start(t, tt.handler)

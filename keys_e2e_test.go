@@ -133,8 +133,11 @@ type libpqVerdict struct {
 	broken  error // psql could not be run, was killed, or printed nonsense
 }
 
-func runLibpq(dsn, home string) libpqVerdict {
-	r := pgtest.RunPsql(context.Background(), dsn, map[string]string{"HOME": home, "PGCONNECT_TIMEOUT": "10"})
+func runLibpq(dsn, home string) libpqVerdict { return runLibpqOf(nil, dsn, home) }
+
+// runLibpqOf is runLibpq with the psql of installation bin.
+func runLibpqOf(bin *pgtest.Binaries, dsn, home string) libpqVerdict {
+	r := pgtest.Psql{Bin: bin, ConnInfo: dsn, Env: map[string]string{"HOME": home, "PGCONNECT_TIMEOUT": "10"}}.Run(context.Background())
 	if r.Err != nil {
 		return libpqVerdict{broken: errors.New(r.String())}
 	}
@@ -158,6 +161,7 @@ type fixtureRun struct {
 	pqWrong  error // with the wrong password; only for encrypted rows
 	libpq    *libpqVerdict
 	libpqBad *libpqVerdict // with the wrong password
+	libpq18  *libpqVerdict // libpq 18's, where it is installed
 }
 
 // wrongPassword differs from every fixture password but has the same
@@ -190,6 +194,7 @@ func TestClientKeyFixtures(t *testing.T) {
 
 	cluster, ca := certAuthServer(t)
 	haveLibpq := psqlAvailable(t)
+	libpq18 := pgtest.OptionalInstallation(t, 18)
 	home := t.TempDir() // no ~/.postgresql: sslmode=require verifies nothing
 	t.Setenv("HOME", home)
 	dir := t.TempDir()
@@ -243,6 +248,10 @@ func TestClientKeyFixtures(t *testing.T) {
 				}
 				v := runLibpq(dsn, home)
 				fr.libpq = &v
+				if libpq18 != nil {
+					v := runLibpqOf(libpq18, dsn, home)
+					fr.libpq18 = &v
+				}
 				if r.encrypted {
 					v := runLibpq(wrongDSN, home)
 					fr.libpqBad = &v
@@ -257,7 +266,7 @@ func TestClientKeyFixtures(t *testing.T) {
 	wg.Wait()
 	elapsed := time.Since(start)
 
-	var libpqLoads, pqsslLoads, extras, wrongChecked int
+	var libpqLoads, pqsslLoads, extras, wrongChecked, checked18 int
 	extraKinds := map[string]int{} // scheme of the keys only pqssl loads
 	for _, fr := range runs {
 		r := fr.row
@@ -278,6 +287,12 @@ func TestClientKeyFixtures(t *testing.T) {
 			checkNoPassword(t, r.file, fr.pqErr, passwords[r.password])
 		}
 
+		if v := fr.libpq18; v != nil {
+			checked18++
+			if v.broken != nil || v.ok != r.libpqLoads {
+				t.Errorf("%s: libpq 18 loads: %v (%s %v), the manifest (libpq 15) says %v", r.file, v.ok, v.msg, v.broken, r.libpqLoads)
+			}
+		}
 		libpqOK := r.libpqLoads // the manifest's verdict, without psql
 		if v := fr.libpq; v != nil {
 			if v.broken != nil {
@@ -335,6 +350,9 @@ func TestClientKeyFixtures(t *testing.T) {
 	libpqSrc := "live, psql"
 	if !haveLibpq {
 		libpqSrc = "from the manifest: psql not installed"
+	}
+	if checked18 > 0 {
+		libpqSrc += fmt.Sprintf("; libpq 18 agrees on %d", checked18)
 	}
 	t.Logf("%d fixtures in %v: libpq loads %d (%s), pqssl loads %d, pqssl only %d; %d encrypted ones also tried with a wrong password",
 		len(runs), elapsed.Round(time.Millisecond), libpqLoads, libpqSrc, pqsslLoads, extras, wrongChecked)

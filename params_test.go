@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -96,8 +97,9 @@ func TestSSLCertMode(t *testing.T) {
 }
 
 // TestSSLRootCertSystem checks sslrootcert=system (PostgreSQL 16) with the
-// system store pointed at the test root through SSL_CERT_FILE, as Go and
-// OpenSSL both honour it.
+// system store pointed at the test root through SSL_CERT_FILE or a hashed
+// SSL_CERT_DIR, as Go and OpenSSL both honour them. Where libpq 18 is
+// installed it referees every case live.
 func TestSSLRootCertSystem(t *testing.T) {
 	cluster := pgtest.Shared(t)
 	p := getScenarioPKI(t)
@@ -107,37 +109,79 @@ func TestSSLRootCertSystem(t *testing.T) {
 	}
 	dir := t.TempDir()
 	t.Setenv("HOME", dir)
-	t.Setenv("SSL_CERT_FILE", testpki.WriteFile(t, filepath.Join(dir, "system.pem"), p.rootA.CertPEM, 0o644))
-	t.Setenv("SSL_CERT_DIR", filepath.Join(dir, "nonexistent"))
+	fileA := testpki.WriteFile(t, filepath.Join(dir, "system.pem"), p.rootA.CertPEM, 0o644)
+	fileB := testpki.WriteFile(t, filepath.Join(dir, "other.pem"), p.rootB.CertPEM, 0o644)
+	hashedA := filepath.Join(dir, "certs")
+	if out, err := exec.Command("openssl", "x509", "-hash", "-noout", "-in", fileA).Output(); err == nil {
+		if err := os.Mkdir(hashedA, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		testpki.WriteFile(t, filepath.Join(hashedA, strings.TrimSpace(string(out))+".0"), p.rootA.CertPEM, 0o644)
+	} else {
+		hashedA = ""
+	}
+	nowhere := filepath.Join(dir, "nonexistent")
+	referee := pgtest.OptionalInstallation(t, 18)
 
 	dsn := fmt.Sprintf("host=%%s hostaddr=127.0.0.1 port=%d user=postgres dbname=postgres sslrootcert=system", cluster.Port)
-	if got, err := connectPqssl(t, fmt.Sprintf(dsn, "localhost")); got != outTLS {
-		t.Errorf("default sslmode with sslrootcert=system: %s (%v), want tls", got, err)
+	weak := func(mode string) string {
+		return fmt.Sprintf(`weak sslmode "%s" may not be used with sslrootcert=system (use "verify-full")`, mode)
 	}
-	// The default sslmode is verify-full: the host name is checked.
-	got, err := connectPqssl(t, fmt.Sprintf(dsn, "other.test"))
-	var herr *HostnameError
-	if got != outFail || !errors.As(err, &herr) {
-		t.Errorf("wrong host with sslrootcert=system: %s (%v), want a HostnameError", got, err)
-	} else if herr.Certificate == nil || herr.Certificate.Subject.CommonName != "localhost" {
-		t.Errorf("HostnameError.Certificate = %v, want the server's certificate", herr.Certificate)
+	tests := []struct {
+		name, host, extra string
+		certFile, certDir string
+		want              outcome
+		wantAs            any
+		wantMsg           string // in pqssl's and libpq's error
+	}{
+		{name: "default sslmode", host: "localhost", certFile: fileA, certDir: nowhere, want: outTLS},
+		{name: "default sslmode is verify-full", host: "other.test", certFile: fileA, certDir: nowhere, want: outFail,
+			wantAs: new(*HostnameError), wantMsg: `server certificate for "localhost" does not match host name "other.test"`},
+		{name: "verify-full", host: "localhost", extra: "sslmode=verify-full", certFile: fileA, certDir: nowhere, want: outTLS},
+		{name: "hashed SSL_CERT_DIR", host: "localhost", certFile: nowhere, certDir: hashedA, want: outTLS},
+		{name: "store without the root", host: "localhost", certFile: fileB, certDir: nowhere, want: outFail,
+			wantAs: new(*CertificateVerifyError), wantMsg: "certificate verify failed"},
+		{name: "disable", host: "localhost", extra: "sslmode=disable", certFile: fileA, want: outFail, wantAs: new(*ParameterError), wantMsg: weak("disable")},
+		{name: "allow", host: "localhost", extra: "sslmode=allow", certFile: fileA, want: outFail, wantAs: new(*ParameterError), wantMsg: weak("allow")},
+		{name: "prefer", host: "localhost", extra: "sslmode=prefer", certFile: fileA, want: outFail, wantAs: new(*ParameterError), wantMsg: weak("prefer")},
+		{name: "require", host: "localhost", extra: "sslmode=require", certFile: fileA, want: outFail, wantAs: new(*ParameterError), wantMsg: weak("require")},
+		{name: "verify-ca", host: "localhost", extra: "sslmode=verify-ca", certFile: fileA, want: outFail, wantAs: new(*ParameterError), wantMsg: weak("verify-ca")},
 	}
-	if got, err := connectPqssl(t, fmt.Sprintf(dsn, "localhost")+" sslmode=verify-full"); got != outTLS {
-		t.Errorf("explicit verify-full: %s (%v)", got, err)
-	}
-	for _, mode := range []string{"disable", "allow", "prefer", "require", "verify-ca"} {
-		_, err := NewConnector(fmt.Sprintf(dsn, "localhost") + " sslmode=" + mode)
-		want := fmt.Sprintf(`weak sslmode "%s" may not be used with sslrootcert=system (use "verify-full")`, mode)
-		var perr *ParameterError
-		if !errors.As(err, &perr) || !strings.Contains(err.Error(), want) {
-			t.Errorf("sslmode=%s with sslrootcert=system: %v, want ParameterError %q", mode, err, want)
-		}
-	}
-	// A system store without the server's root rejects it.
-	t.Setenv("SSL_CERT_FILE", testpki.WriteFile(t, filepath.Join(dir, "other.pem"), p.rootB.CertPEM, 0o644))
-	var verr *CertificateVerifyError
-	if got, err := connectPqssl(t, fmt.Sprintf(dsn, "localhost")); got != outFail || !errors.As(err, &verr) {
-		t.Errorf("system store without the root: %s (%v), want a CertificateVerifyError", got, err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.certDir == "" && tt.name == "hashed SSL_CERT_DIR" {
+				t.Skip("openssl is not installed to name the hashed file")
+			}
+			t.Setenv("SSL_CERT_FILE", tt.certFile)
+			t.Setenv("SSL_CERT_DIR", tt.certDir)
+			conninfo := fmt.Sprintf(dsn, tt.host) + " " + tt.extra
+			got, err := connectPqssl(t, conninfo)
+			if got != tt.want || tt.wantMsg != "" && (err == nil || !strings.Contains(err.Error(), tt.wantMsg)) {
+				t.Errorf("pqssl: %s (%v), want %s %q", got, err, tt.want, tt.wantMsg)
+			}
+			if tt.wantAs != nil && !errors.As(err, tt.wantAs) {
+				t.Errorf("pqssl error %T is not a %T", err, tt.wantAs)
+			}
+			var herr *HostnameError
+			if errors.As(err, &herr) && (herr.Certificate == nil || herr.Certificate.Subject.CommonName != "localhost") {
+				t.Errorf("HostnameError.Certificate = %v, want the server's certificate", herr.Certificate)
+			}
+			if referee == nil {
+				return
+			}
+			r := pgtest.Psql{Bin: referee, ConnInfo: conninfo, Env: map[string]string{
+				"HOME": dir, "SSL_CERT_FILE": tt.certFile, "SSL_CERT_DIR": tt.certDir, "PGCONNECT_TIMEOUT": "10"}}.Run(context.Background())
+			lgot := outFail
+			if s, err := r.Session(); r.OK && err == nil {
+				lgot = outPlain
+				if s.SSL {
+					lgot = outTLS
+				}
+			}
+			if lgot != tt.want || tt.wantMsg != "" && !strings.Contains(r.Stderr, tt.wantMsg) {
+				t.Errorf("libpq 18: %s (%s), want %s %q", lgot, r.Stderr, tt.want, tt.wantMsg)
+			}
+		})
 	}
 }
 

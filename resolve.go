@@ -293,14 +293,14 @@ func (r *resolver) resolveTLS(c *config) error {
 	if minSet {
 		v, ok := sslVersions[strings.ToLower(minS.val)]
 		if !ok {
-			return minS.errorf("invalid ssl_min_protocol_version value: %q", minS.val)
+			return minS.errorf(`invalid "ssl_min_protocol_version" value: %q`, minS.val)
 		}
 		c.sslMinVersion = v
 	}
 	if maxS.ok && maxS.val != "" {
 		v, ok := sslVersions[strings.ToLower(maxS.val)]
 		if !ok {
-			return maxS.errorf("invalid ssl_max_protocol_version value: %q", maxS.val)
+			return maxS.errorf(`invalid "ssl_max_protocol_version" value: %q`, maxS.val)
 		}
 		c.sslMaxVersion = v
 	}
@@ -382,8 +382,7 @@ func (r *resolver) resolveProtocol(c *config) error {
 	}
 	if protocolRank[c.minProtocolVersion] > protocolRank[c.maxProtocolVersion] {
 		if pmaxS.ok {
-			return pminS.errorf("min_protocol_version %q cannot be greater than max_protocol_version %q",
-				c.minProtocolVersion, c.maxProtocolVersion)
+			return pminS.errorf(`"min_protocol_version" is greater than "max_protocol_version"`)
 		}
 		// As in libpq 18, asking for a newer minimum raises the default
 		// maximum.

@@ -559,7 +559,8 @@ func TestChannelBindingFakeServer(t *testing.T) {
 	}
 }
 
-// cbPsql runs psql with conninfo and returns its verdict and message.
+// cbPsql runs psql with conninfo and returns its verdict and message. Where
+// libpq 18 is installed it runs that psql too, which must agree.
 func cbPsql(t *testing.T, conninfo string, env map[string]string) (ok bool, msg string) {
 	t.Helper()
 	// No password file unless env names one; an empty PGPASSFILE means
@@ -568,11 +569,30 @@ func cbPsql(t *testing.T, conninfo string, env map[string]string) (ok bool, msg 
 	for k, v := range env {
 		e[k] = v
 	}
-	r := pgtest.Psql{ConnInfo: conninfo, Env: e, Query: "select 'ok'"}.Run(context.Background())
-	if r.Err != nil {
-		t.Fatalf("psql: %v", r.Err)
+	run := func(bin *pgtest.Binaries) (bool, string) {
+		r := pgtest.Psql{ConnInfo: conninfo, Env: e, Query: "select 'ok'", Bin: bin}.Run(context.Background())
+		if r.Err != nil {
+			t.Fatalf("psql: %v", r.Err)
+		}
+		return r.OK, strings.TrimSpace(r.Stderr)
 	}
-	return r.OK, strings.TrimSpace(r.Stderr)
+	ok, msg = run(nil)
+	if bin18 := pgtest.OptionalInstallation(t, 18); bin18 != nil {
+		ok18, msg18 := run(bin18)
+		if ok18 != ok || failureReason(msg18) != failureReason(msg) {
+			t.Errorf("libpq 18 differs from the default libpq\nlibpq 18: ok %v, %s\ndefault:  ok %v, %s", ok18, msg18, ok, msg)
+		}
+	}
+	return ok, msg
+}
+
+// failureReason is a psql error message without its "connection to server
+// ... failed:" prefixes.
+func failureReason(msg string) string {
+	if i := strings.LastIndex(msg, " failed: "); i >= 0 {
+		return msg[i+len(" failed: "):]
+	}
+	return strings.TrimPrefix(msg, "psql: error: ")
 }
 
 // haveCBPsql reports whether psql can referee; under CI it must.

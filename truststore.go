@@ -442,16 +442,20 @@ func (c *crlSource) loadFile() *trustStore {
 	return s
 }
 
-// rootCertMissingError carries libpq's message for a missing root file.
+// rootCertMissingError carries libpq's message for a missing root file, in
+// libpq 18's words (libpq 15 does not mention sslrootcert=system).
 type rootCertMissingError struct{ path string }
+
+const rootCertMissingHint = "Either provide the file, use the system's trusted roots with sslrootcert=system, " +
+	"or change sslmode to disable server certificate verification."
 
 func (e *rootCertMissingError) Error() string {
 	if e.path == "" {
 		return "pqssl: could not get home directory to locate root certificate file\n" +
-			"Either provide the file or change sslmode to disable server certificate verification."
+			rootCertMissingHint
 	}
 	return fmt.Sprintf("pqssl: root certificate file %q does not exist\n"+
-		"Either provide the file or change sslmode to disable server certificate verification.", e.path)
+		rootCertMissingHint, e.path)
 }
 
 func (e *rootCertMissingError) Unwrap() error { return ErrRootCertMissing }

@@ -79,12 +79,17 @@ func run(out string, fast bool, only string, verbose bool) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	drivers := []conformance.Driver{
-		conformance.Libpq(),
+	drivers := []conformance.Driver{conformance.Libpq()}
+	for _, b := range pgtest.Installations() {
+		if b.Version == conformance.SecondRefereeVersion {
+			drivers = append(drivers, conformance.LibpqOf(conformance.SecondReferee, b))
+		}
+	}
+	drivers = append(drivers,
 		conformance.SQLDriver("pqssl", openPqssl),
 		conformance.SQLDriver("lib/pq", func(dsn string) (*sql.DB, error) { return sql.Open("postgres", dsn) }),
 		conformance.SQLDriver("pgx", openPgx),
-	}
+	)
 	start := time.Now()
 	results, err := conformance.Run(ctx, cluster, cases, drivers, &conformance.Options{
 		Progress: func(done, total int, r conformance.Result) {
@@ -116,6 +121,9 @@ func run(out string, fast bool, only string, verbose bool) error {
 		return err
 	}
 	for _, name := range names[1:] {
+		if name == conformance.SecondReferee {
+			continue
+		}
 		t := conformance.Count(results, name, bin.Version)
 		fmt.Fprintf(os.Stderr, "%-7s agrees with libpq on %d of %d cases (%d documented exceptions)\n", name, t.Agree, t.Cases, t.Excepted)
 	}

@@ -5,16 +5,33 @@ import "sort"
 // Referee is the name of the driver every other one is compared with.
 const Referee = "libpq"
 
+// SecondReferee is the column of libpq 18 (SecondRefereeVersion), run where
+// that installation is available: the live verdict for parameters the
+// local libpq predates.
+const (
+	SecondReferee        = "libpq 18"
+	SecondRefereeVersion = 18
+)
+
 // Reference returns the verdict a case's drivers are compared with: libpq's
 // own, or, when the local libpq (major version libpqVersion) predates a
-// parameter the case uses, the verdict the case expects from later libpq
-// versions. expected reports the latter.
+// parameter the case uses, libpq 18's live verdict where that column was
+// run, else the verdict the case expects from later libpq versions.
+// expected reports the last.
 func Reference(r Result, libpqVersion int) (v Verdict, expected bool) {
-	if r.Case.MinLibpq > libpqVersion && r.Case.Expect != nil {
-		return *r.Case.Expect, true
+	if r.Case.MinLibpq > libpqVersion {
+		if v, ok := r.Verdicts[SecondReferee]; ok && r.Case.MinLibpq <= SecondRefereeVersion {
+			return v, false
+		}
+		if r.Case.Expect != nil {
+			return *r.Case.Expect, true
+		}
 	}
 	return r.Verdicts[Referee], false
 }
+
+// isReferee reports whether the column name is one of libpq's.
+func isReferee(name string) bool { return name == Referee || name == SecondReferee }
 
 // Agrees reports whether got agrees with the reference verdict ref: the same
 // outcome and, when strict, for failures the same kinds of failure

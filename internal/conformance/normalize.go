@@ -116,7 +116,7 @@ var classes = []struct {
 	name string
 	subs []string
 }{
-	{"config", []string{"invalid connection option", "invalid sslmode value", "invalid ssl_min_protocol_version", "invalid ssl_max_protocol_version",
+	{"config", []string{"invalid connection option", "invalid sslmode value", "invalid ssl_min_protocol_version", "invalid ssl_max_protocol_version", `invalid "ssl_min_protocol_version"`, `invalid "ssl_max_protocol_version"`,
 		"invalid SSL protocol version range", "invalid sslcertmode", "invalid value for parameter", "invalid value for connection parameter", "invalid sslnegotiation", "is not supported; supported values",
 		"pqssl: parameter", "ParameterError", "weak sslmode", "invalid %s value", "unsupported sslmode", "cannot parse", "invalid port", "is not supported", "invalid URI"}},
 	{"root-missing", []string{"root certificate file", "does not exist"}},

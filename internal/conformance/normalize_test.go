@@ -62,6 +62,7 @@ func TestClassify(t *testing.T) {
 		{"SSL certificate's name contains embedded null", "hostname"},
 		{`root certificate file "~/.postgresql/root.crt" does not exist / Either provide the file or change sslmode to disable server certificate verification.`, "root-missing"},
 		{`invalid sslmode value: "verify"`, "config"},
+		{`invalid "ssl_max_protocol_version" value: "SSLv3"`, "config"},
 		{`pqssl: invalid value for connection parameter "sslmode": unknown sslmode "verify"`, "config"},
 		{"SSL error: tlsv1 alert unknown ca", "peer-rejected"},
 		{"remote error: tls: unknown certificate authority", "peer-rejected"},

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -37,13 +38,27 @@ func Cell(r Result, name string, libpqVersion int) string {
 	if !ok {
 		return "-"
 	}
-	ref, expected := Reference(r, libpqVersion)
-	if name == Referee {
-		if expected {
-			return escape(fmt.Sprintf("%s (libpq %d: expected %s)", v, r.Case.MinLibpq, ref))
+	newer := r.Case.MinLibpq > libpqVersion && r.Case.Expect != nil
+	switch name {
+	case Referee:
+		if newer {
+			return escape(fmt.Sprintf("%s (libpq %d: expected %s)", v, r.Case.MinLibpq, *r.Case.Expect))
 		}
 		return escape(v.String())
+	case SecondReferee:
+		// Marked where it contradicts libpq 15, or the expectation
+		// for a parameter libpq 15 does not know.
+		ref := r.Verdicts[Referee]
+		if newer {
+			ref = *r.Case.Expect
+		}
+		s := v.String()
+		if !Agrees(ref, v, false) {
+			s = mark + s
+		}
+		return escape(s)
 	}
+	ref, _ := Reference(r, libpqVersion)
 	s := v.String()
 	if !Agrees(ref, v, Strict(name, r.Case)) {
 		s = mark + s
@@ -104,7 +119,13 @@ func escapeDesc(s string) string {
 func WriteReport(w io.Writer, results []Result, info ReportInfo) error {
 	var b bytes.Buffer
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
-	others := info.Drivers[1:]
+	var others []string // the drivers compared, without libpq's columns
+	for _, name := range info.Drivers {
+		if !isReferee(name) {
+			others = append(others, name)
+		}
+	}
+	second := slices.Contains(info.Drivers, SecondReferee)
 
 	p("# Conformance with libpq\n\n")
 	p("pqssl's promise is to accept exactly the connections libpq accepts, and nothing else. This report\n")
@@ -115,6 +136,10 @@ func WriteReport(w io.Writer, results []Result, info ReportInfo) error {
 	p("`go test ./... -run Conformance` checks that the rows of the fast subset still match a fresh run\n")
 	p("(`PQSSL_CONFORMANCE=full` runs the whole matrix).\n\n")
 	p("- Referee: libpq %d (psql) with OpenSSL %s, against a PostgreSQL %d server.\n", info.LibpqVersion, info.OpenSSL, info.LibpqVersion)
+	if second {
+		p("- Second referee: libpq %d (its psql) with the same OpenSSL, against the same server: the live\n", SecondRefereeVersion)
+		p("  verdict for parameters libpq %d predates, and a record of what changed since (below).\n", info.LibpqVersion)
+	}
 	p("- Drivers compared: %s.\n", strings.Join(others, ", "))
 	if info.Mode == Fast {
 		p("- Cases: the fast subset only.\n")
@@ -168,9 +193,14 @@ func WriteReport(w io.Writer, results []Result, info ReportInfo) error {
 	p("differs from libpq's. Where a server rejects the client's certificate after a TLS 1.3 handshake has\n")
 	p("completed on the client's side, a client reports the server's alert or a reset connection depending\n")
 	p("on timing; those cases compare outcomes only.\n\n")
-	p("Some cases use parameters newer than the local libpq %d (sslcertmode, from libpq 16). The libpq\n", info.LibpqVersion)
-	p("column then shows what the local libpq says and the verdict libpq 16 gives according to its\n")
-	p("source; the drivers are compared with the latter.\n\n")
+	p("Some cases use parameters newer than libpq %d (sslcertmode and sslrootcert=system, from libpq 16).\n", info.LibpqVersion)
+	p("The libpq column then shows what libpq %d says and the verdict libpq 16 gives according to its\n", info.LibpqVersion)
+	p("source; the libpq %d column shows libpq %d's live verdict, marked `%s` where it contradicts\n", SecondRefereeVersion, SecondRefereeVersion, strings.TrimSpace(mark))
+	p("that expectation (or, for the other cases, libpq %d's outcome). The drivers are compared with\n", info.LibpqVersion)
+	p("libpq %d's live verdict where it ran, else with the expectation.\n\n", SecondRefereeVersion)
+	if second {
+		writeRefereeChanges(p, results, info.LibpqVersion)
+	}
 
 	p("## The harness\n\n")
 	p("- Every case gets a fresh home directory with the files it describes; HOME points there for every\n")
@@ -259,6 +289,50 @@ func WriteReport(w io.Writer, results []Result, info ReportInfo) error {
 	}
 	_, err := w.Write(b.Bytes())
 	return err
+}
+
+// writeRefereeChanges writes the section on the cases where libpq 15's and
+// libpq 18's verdicts differ.
+func writeRefereeChanges(p func(string, ...any), results []Result, libpqVersion int) {
+	p("## libpq %d and libpq %d\n\n", libpqVersion, SecondRefereeVersion)
+	var newer, confirmed, outcomes, newerOutcomes int
+	var rows []string
+	for _, r := range results {
+		old, ok1 := r.Verdicts[Referee]
+		cur, ok2 := r.Verdicts[SecondReferee]
+		if !ok1 || !ok2 {
+			continue
+		}
+		if r.Case.MinLibpq > libpqVersion && r.Case.Expect != nil {
+			newer++
+			if Agrees(*r.Case.Expect, cur, true) {
+				confirmed++
+			}
+		}
+		if old.Outcome != cur.Outcome {
+			outcomes++
+			if r.Case.MinLibpq > libpqVersion {
+				newerOutcomes++
+			}
+		}
+		if old != cur {
+			rows = append(rows, fmt.Sprintf("| `%s` | %s | %s | %s |\n", r.Case.ID,
+				Cell(r, Referee, libpqVersion), Cell(r, SecondReferee, libpqVersion), Cell(r, "pqssl", libpqVersion)))
+		}
+	}
+	p("libpq %d's verdict has the outcome libpq's source led this report to expect in %d of the %d\n", SecondRefereeVersion, confirmed, newer)
+	p("cases with parameters libpq %d does not know, for the same kind of reason. Of all cases, the two\n", libpqVersion)
+	p("libpq versions reach a different outcome in %d (%d of them cases with such parameters) and\n", outcomes, newerOutcomes)
+	p("differ in any way in %d. pqssl follows libpq %d where they differ, including its wording of\n", len(rows), SecondRefereeVersion)
+	p("the missing root file hint and of invalid protocol version values.\n\n")
+	if len(rows) == 0 {
+		return
+	}
+	p("| case | libpq %d | libpq %d | pqssl |\n|---|---|---|---|\n", libpqVersion, SecondRefereeVersion)
+	for _, row := range rows {
+		p("%s", row)
+	}
+	p("\n")
 }
 
 func pct(a, n int) float64 {

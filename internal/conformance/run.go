@@ -247,11 +247,16 @@ func saveEnv() func() {
 	return func() { setEnv(saved) }
 }
 
-// Libpq returns the referee: psql, libpq's own client, run by pgtest with
-// the case's environment only.
-func Libpq() Driver {
-	return Driver{Name: "libpq", Connect: func(ctx context.Context, dsn string, env map[string]string) Verdict {
-		r := pgtest.Psql{ConnInfo: dsn, Env: env, Timeout: 30 * time.Second}.Run(ctx)
+// Libpq returns the referee: psql, libpq's own client, of the default
+// installation ([pgtest.FindBinaries]), run by pgtest with the case's
+// environment only.
+func Libpq() Driver { return LibpqOf(Referee, nil) }
+
+// LibpqOf is [Libpq] with the psql of installation bin, under the column
+// name name; nil means the default installation.
+func LibpqOf(name string, bin *pgtest.Binaries) Driver {
+	return Driver{Name: name, Connect: func(ctx context.Context, dsn string, env map[string]string) Verdict {
+		r := pgtest.Psql{ConnInfo: dsn, Env: env, Timeout: 30 * time.Second, Bin: bin}.Run(ctx)
 		switch {
 		case r.Err != nil:
 			return Verdict{Outcome: Fail, Message: "psql did not complete: " + r.Err.Error()}

@@ -80,6 +80,12 @@ type Params struct {
 	// password file entry must match; Port "" means libpq's default.
 	Host, HostAddr, Port string
 
+	// MinProtocolMinor is the minor protocol version min_protocol_version
+	// asks for (0 for 3.0, 2 for 3.2 and "latest"). A server that answers
+	// with NegotiateProtocolVersion for an older version is refused in
+	// libpq 18's words, rather than leaving it to lib/pq.
+	MinProtocolMinor int
+
 	// RequireAuth is the require_auth parameter, parsed.
 	RequireAuth Requirement
 
@@ -278,6 +284,14 @@ func (c *authConn) step() error {
 		body := make([]byte, n-4)
 		if _, err := io.ReadFull(c.Conn, body); err != nil {
 			return err
+		}
+		// The servers send their whole newest version, 3 << 16 | minor.
+		if len(body) >= 4 {
+			v := binary.BigEndian.Uint32(body)
+			if major, minor := v>>16, v&0xffff; major == 3 && minor < uint32(c.p.MinProtocolMinor) {
+				return &AuthError{Kind: AuthProtocolVersion, Reason: fmt.Sprintf(
+					`server only supports protocol version 3.%d, but "min_protocol_version" was set to 3.%d`, minor, c.p.MinProtocolMinor)}
+			}
 		}
 		c.out = append(append(c.out, hdr[:]...), body...)
 		return nil

@@ -55,6 +55,9 @@ const (
 	// exchange require_auth demands. Nothing derived from the password
 	// was sent in answer.
 	AuthMethodNotAllowed
+	// AuthProtocolVersion: the server speaks an older protocol version
+	// than min_protocol_version asks for.
+	AuthProtocolVersion
 )
 
 var authErrorKindNames = [...]string{
@@ -64,6 +67,7 @@ var authErrorKindNames = [...]string{
 	AuthServerNotVerified:    "server not verified",
 	AuthLocalFailure:         "local failure",
 	AuthMethodNotAllowed:     "method not allowed",
+	AuthProtocolVersion:      "protocol version",
 }
 
 // String names the kind.

@@ -63,6 +63,30 @@ func Installation(tb testing.TB, major int) *Binaries {
 	return installations().require(tb, major)
 }
 
+// OptionalInstallation returns the installation of the given major version,
+// or nil when there is none, for tests that use it only where it is present
+// (a second referee). Under [InCI] a version PQSSL_TEST_REQUIRE_PG lists
+// must be there: the test fails instead.
+func OptionalInstallation(tb testing.TB, major int) *Binaries {
+	tb.Helper()
+	set := installations()
+	for _, b := range set.list {
+		if b.Version == major {
+			return b
+		}
+	}
+	required, err := requiredVersions()
+	if err != nil {
+		tb.Fatalf("%v", err)
+		return nil
+	}
+	if InCI() && slices.Contains(required, major) {
+		tb.Fatalf("PostgreSQL %d is not available: %s (%s=%s lists it and CI is set)",
+			major, set.describe(), envRequirePG, os.Getenv(envRequirePG))
+	}
+	return nil
+}
+
 // ForEachInstallation runs f in a subtest ("pg15", "pg18", ...) for every
 // installation of [Installations] and for every version PQSSL_TEST_REQUIRE_PG
 // lists, so that a required version that is missing shows as a skipped
