@@ -155,3 +155,42 @@ func isGoRelease(rel string) bool {
 	v := runtime.Version()
 	return v == rel || strings.HasPrefix(v, rel+".")
 }
+
+// TestConformancePG18Server runs the fast subset against a PostgreSQL 18
+// server with libpq 18 as the only referee: pqssl must agree with it as
+// with libpq 15 against PostgreSQL 15, documented exceptions aside.
+func TestConformancePG18Server(t *testing.T) {
+	bin := pgtest.Installation(t, conformance.SecondRefereeVersion)
+	cluster := bin.Shared(t)
+	cases, err := conformance.Generate(conformance.Fast)
+	if err != nil {
+		t.Fatal(err)
+	}
+	drivers := []conformance.Driver{
+		conformance.LibpqOf(conformance.Referee, bin),
+		conformance.SQLDriver("pqssl", func(dsn string) (*sql.DB, error) {
+			c, err := pqssl.NewConnector(dsn)
+			if err != nil {
+				return nil, err
+			}
+			return sql.OpenDB(c), nil
+		}),
+	}
+	results, err := conformance.Run(context.Background(), cluster, cases, drivers, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	agree := 0
+	for _, r := range results {
+		ref, _ := conformance.Reference(r, bin.Version)
+		got := r.Verdicts["pqssl"]
+		_, excepted := conformance.ExceptionFor(r.Case.ID)
+		switch {
+		case conformance.Agrees(ref, got, conformance.Strict("pqssl", r.Case)):
+			agree++
+		case !excepted:
+			t.Errorf("%s: %s\nlibpq %d: %s\npqssl: %s", r.Case.ID, r.Case.Desc, bin.Version, ref, got)
+		}
+	}
+	t.Logf("pqssl agrees with libpq %d against PostgreSQL %d on %d of %d cases", bin.Version, bin.Version, agree, len(results))
+}

@@ -20,14 +20,24 @@ import (
 
 // BenchmarkConnect opens a new connection, runs select 1 and closes it,
 // through the relay at 0 and 20 ms emulated round-trip time, with
-// sslmode=verify-full against a PostgreSQL server with its default
-// ssl_ecdh_curve (P-256 only) and trust authentication. flights/op is the
-// number of times the client sent and then waited for the server, as the
-// relay counted them, and hrr/op the HelloRetryRequests. Each client is set
-// up once, as an application would be, and every iteration is a new
+// sslmode=verify-full and trust authentication, against PostgreSQL 15 with
+// its default ssl_ecdh_curve (P-256 only) and, where it is installed,
+// PostgreSQL 18 with its default ssl_groups (X25519 and P-256), where
+// pqssl also runs with sslnegotiation=direct. flights/op is the number of
+// times the client sent and then waited for the server, as the relay
+// counted them, and hrr/op the HelloRetryRequests. Each client is set up
+// once, as an application would be, and every iteration is a new
 // connection.
 func BenchmarkConnect(b *testing.B) {
-	cluster := pgtest.StartT(b, pgtest.Options{})
+	b.Run("server=pg15", func(b *testing.B) { benchConnect(b, pgtest.StartT(b, pgtest.Options{}), false) })
+	if bin := pgtest.OptionalInstallation(b, 18); bin != nil {
+		b.Run("server=pg18", func(b *testing.B) { benchConnect(b, bin.StartT(b, pgtest.Options{}), true) })
+	}
+}
+
+// benchConnect is BenchmarkConnect against cluster; direct adds pqssl with
+// sslnegotiation=direct.
+func benchConnect(b *testing.B, cluster *pgtest.Cluster, direct bool) {
 	root := filepath.Join(b.TempDir(), "root.crt")
 	if err := os.WriteFile(root, cluster.ServerCertPEM(), 0o600); err != nil {
 		b.Fatal(err)
@@ -44,17 +54,20 @@ func BenchmarkConnect(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		clients := []struct {
-			name    string
-			connect func(ctx context.Context) (func(context.Context) error, func() error, error)
-		}{
-			{"pqssl", sqlClient(b, func() (*sql.DB, error) {
+		pqsslClient := func(name, dsn string) client {
+			return client{name, sqlClient(b, func() (*sql.DB, error) {
 				c, err := pqssl.NewConnector(dsn)
 				if err != nil {
 					return nil, err
 				}
 				return sql.OpenDB(c), nil
-			})},
+			})}
+		}
+		clients := []client{pqsslClient("pqssl", dsn)}
+		if direct {
+			clients = append(clients, pqsslClient("pqssl-direct", dsn+" sslnegotiation=direct"))
+		}
+		clients = append(clients, []client{
 			{"libpq", sqlClient(b, func() (*sql.DB, error) {
 				c, err := pq.NewConnector(dsn)
 				if err != nil {
@@ -73,7 +86,7 @@ func BenchmarkConnect(b *testing.B) {
 				}
 				return q, func() error { return cn.Close(context.Background()) }, nil
 			}},
-		}
+		}...)
 		for _, cl := range clients {
 			b.Run(fmt.Sprintf("rtt=%s/client=%s", rtt, cl.name), func(b *testing.B) {
 				ctx := context.Background()
@@ -115,6 +128,13 @@ func BenchmarkConnect(b *testing.B) {
 		}
 		r.Close()
 	}
+}
+
+// client is one client under test: connect opens a connection and returns
+// its query and its close.
+type client struct {
+	name    string
+	connect func(ctx context.Context) (func(context.Context) error, func() error, error)
 }
 
 // sqlClient adapts a database/sql driver: one *sql.DB, as an application
