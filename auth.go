@@ -33,5 +33,8 @@ func (d *dialer) wrapAuth(conn net.Conn, certs *clientCertExchange) net.Conn {
 		HostAddr:         d.host.hostaddr,
 		Port:             port,
 		BeforeOK:         func() error { return certs.check(cfg.sslcertmode) },
+		OnOK: func(o pgauth.Outcome) {
+			d.trace.record(func(a *Attempt) { a.Authentication, a.ChannelBinding = o.Mechanism, o.Bound })
+		},
 	})
 }

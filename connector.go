@@ -66,6 +66,7 @@ type Connector struct {
 	roots        *trustStoreSource
 	groups       groupCache // key-exchange groups of verified servers
 	dialFunc     DialFunc   // nil: net.Dialer
+	trace        func(*Attempt)
 }
 
 // NewConnector parses the libpq connection string dsn, with the service file,
@@ -228,8 +229,21 @@ func (c *Connector) attempt(ctx context.Context, h hostSpec, enc encryption) (dr
 	if err != nil {
 		return nil, err
 	}
-	pc.Dialer(pqDialer((&dialer{c: c, host: h, enc: enc}).DialContext))
-	return pc.Connect(ctx)
+	d := &dialer{c: c, host: h, enc: enc}
+	if c.trace == nil {
+		pc.Dialer(pqDialer(d.DialContext))
+		return pc.Connect(ctx)
+	}
+	d.trace = &attemptTrace{a: Attempt{Host: HostConfig{Host: h.host, Hostaddr: h.hostaddr, Port: h.port},
+		Encryption: encryptionNames[enc]}}
+	pc.Dialer(pqDialer(d.DialContext))
+	cn, err := pc.Connect(ctx)
+	d.trace.mu.Lock()
+	a := d.trace.a
+	d.trace.mu.Unlock()
+	a.Err = err
+	c.trace(&a)
+	return cn, err
 }
 
 // pqConfig is the configuration handed to lib/pq for one host: everything but

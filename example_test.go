@@ -2,6 +2,7 @@ package pqssl_test
 
 import (
 	"context"
+	"crypto/tls"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -144,6 +145,31 @@ func ExampleWithDialFunc() {
 	}
 	c, err := pqssl.NewConnector("host=db.internal dbname=app user=app sslmode=verify-full sslrootcert=/etc/app/root.crt",
 		pqssl.WithDialFunc(tunnel))
+	if err != nil {
+		log.Fatal(err)
+	}
+	db := sql.OpenDB(c)
+	defer db.Close()
+}
+
+// Log how every connection attempt went: the TLS version, the chain pqssl
+// built, the certificate name that matched the host, and the error.
+func ExampleWithTrace() {
+	logAttempt := func(a *pqssl.Attempt) {
+		switch {
+		case a.Err != nil:
+			log.Printf("%s: %v", a.Address, a.Err)
+		case a.TLS == nil:
+			log.Printf("%s: session without TLS", a.Address)
+		case a.Verification != nil && a.Verification.HostMatch != nil:
+			m := a.Verification.HostMatch
+			log.Printf("%s: %s, host %q matched %s %q", a.Address, tls.VersionName(a.TLS.Version), m.Host, m.Kind, m.Name)
+		default:
+			log.Printf("%s: %s", a.Address, tls.VersionName(a.TLS.Version))
+		}
+	}
+	c, err := pqssl.NewConnector("host=db.internal dbname=app user=app sslmode=verify-full sslrootcert=/etc/app/root.crt",
+		pqssl.WithTrace(logAttempt))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -27,16 +27,7 @@ import (
 // the ones after it none. An unverified server teaches nothing.
 func TestGroupLearning(t *testing.T) {
 	cluster := pgtest.StartT(t, pgtest.Options{})
-	r, err := relay.Start(cluster.Addr(), relay.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	host, port, _ := net.SplitHostPort(r.Addr())
-	root := filepath.Join(t.TempDir(), "root.crt")
-	if err := os.WriteFile(root, cluster.ServerCertPEM(), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	r, host, port, root := relayTo(t, cluster)
 	base := fmt.Sprintf("host=%s port=%s user=%s dbname=postgres connect_timeout=10", host, port, pgtest.Superuser)
 	verified, err := NewConnector(base + " sslmode=verify-full sslrootcert=" + quoteConnValue(root))
 	if err != nil {
@@ -114,6 +105,23 @@ func TestGroupLearning(t *testing.T) {
 	want(connect(verified), false, tls.CurveP256)
 }
 
+// relayTo starts a measuring relay to cluster, closed when t ends, and
+// writes the server's certificate as a root file.
+func relayTo(t *testing.T, cluster *pgtest.Cluster) (r *relay.Relay, host, port, root string) {
+	t.Helper()
+	r, err := relay.Start(cluster.Addr(), relay.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	host, port, _ = net.SplitHostPort(r.Addr())
+	root = filepath.Join(t.TempDir(), "root.crt")
+	if err := os.WriteFile(root, cluster.ServerCertPEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return r, host, port, root
+}
+
 // relayMeter opens connections through a measuring relay and returns the
 // relay's account of each.
 type relayMeter struct {
@@ -161,16 +169,7 @@ func TestGroupsPG18(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cluster := bin.StartT(t, pgtest.Options{Conf: tc.conf})
-			r, err := relay.Start(cluster.Addr(), relay.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer r.Close()
-			host, port, _ := net.SplitHostPort(r.Addr())
-			root := filepath.Join(t.TempDir(), "root.crt")
-			if err := os.WriteFile(root, cluster.ServerCertPEM(), 0o600); err != nil {
-				t.Fatal(err)
-			}
+			r, host, port, root := relayTo(t, cluster)
 			base := fmt.Sprintf("host=%s port=%s user=%s dbname=postgres connect_timeout=10 sslmode=verify-full sslrootcert=%s",
 				host, port, pgtest.Superuser, quoteConnValue(root))
 			viaRequest, err := NewConnector(base)

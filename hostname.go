@@ -25,12 +25,18 @@ import (
 // "*.rest" matches a host ending in ".rest" whose part before it holds no
 // other dot.
 func verifyHostname(leaf *x509.Certificate, host string) error {
+	_, err := hostnameMatch(leaf, host)
+	return err
+}
+
+// hostnameMatch is verifyHostname, returning the name that matched.
+func hostnameMatch(leaf *x509.Certificate, host string) (*HostMatch, error) {
 	// libpq's host is a C string.
 	if i := strings.IndexByte(host, 0); i >= 0 {
 		host = host[:i]
 	}
 	if host == "" {
-		return &HostnameError{Certificate: leaf}
+		return nil, &HostnameError{Certificate: leaf}
 	}
 	hostType := gnDNSName
 	if isIPAddress(host) {
@@ -56,10 +62,10 @@ func verifyHostname(leaf *x509.Certificate, host string) error {
 			}
 			if err != nil {
 				e.Err = err
-				return e
+				return nil, e
 			}
 			if matched {
-				return nil
+				return newHostMatch(host, e.Names[len(e.Names)-1], gn.tag), nil
 			}
 		}
 	}
@@ -70,17 +76,30 @@ func verifyHostname(leaf *x509.Certificate, host string) error {
 					matched, err := matchName(e, a.value, host)
 					if err != nil {
 						e.Err = err
-						return e
+						return nil, e
 					}
 					if matched {
-						return nil
+						return newHostMatch(host, string(a.value), -1), nil
 					}
 					break
 				}
 			}
 		}
 	}
-	return e
+	return nil, e
+}
+
+// newHostMatch describes a match of name, from a general name of the given
+// tag or (tag -1) the Common Name.
+func newHostMatch(host, name string, tag int) *HostMatch {
+	m := &HostMatch{Host: host, Name: name, Kind: "commonName", Wildcard: strings.HasPrefix(name, "*.")}
+	switch tag {
+	case gnDNSName:
+		m.Kind = "dNSName"
+	case gnIPAddress:
+		m.Kind, m.Wildcard = "iPAddress", false
+	}
+	return m
 }
 
 // matchName compares a dNSName or Common Name (raw bytes, as libpq takes

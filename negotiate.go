@@ -54,9 +54,10 @@ func (e *attemptError) Unwrap() error { return e.err }
 // to open the connection that carries a CancelRequest, which therefore gets
 // the same encryption as the session it cancels.
 type dialer struct {
-	c    *Connector
-	host hostSpec
-	enc  encryption
+	c     *Connector
+	host  hostSpec
+	enc   encryption
+	trace *attemptTrace // nil unless WithTrace, and after the first dial
 }
 
 // pqDialer gives a DialContext the other methods of lib/pq's Dialer.
@@ -80,6 +81,14 @@ func (f pqDialer) DialContext(ctx context.Context, network, address string) (net
 // The context (which lib/pq bounds by connect_timeout) limits the SSLRequest
 // exchange and the handshake as well as the connect.
 func (d *dialer) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	if d.trace != nil && !d.trace.firstDial() {
+		cp := *d
+		cp.trace = nil
+		d = &cp
+	}
+	d.trace.record(func(a *Attempt) {
+		a.Address, a.Direct = address, d.enc != encPlain && d.c.cfg.sslnegotiation == "direct"
+	})
 	conn, err := d.dialTCP(ctx, network, address)
 	if err != nil {
 		return nil, err
@@ -171,6 +180,7 @@ func (d *dialer) negotiate(ctx context.Context, conn net.Conn) (net.Conn, *clien
 		if _, err := io.ReadFull(conn, resp[:]); err != nil {
 			return nil, nil, wrapAttempt(phaseNegotiate, ctxErr(ctx, err))
 		}
+		d.trace.record(func(a *Attempt) { a.SSLResponse = resp[0] })
 		switch resp[0] {
 		case 'S':
 		case 'N':
@@ -227,10 +237,13 @@ func (d *dialer) handshake(ctx context.Context, conn net.Conn) (*tls.Conn, *clie
 		InsecureSkipVerify: true,
 		MinVersion:         cfg.sslMinVersion,
 		MaxVersion:         cfg.sslMaxVersion,
-		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+		GetClientCertificate: func(cri *tls.CertificateRequestInfo) (*tls.Certificate, error) {
 			certs.mu.Lock()
 			certs.requested, certs.sent = true, clientCert != nil
 			certs.mu.Unlock()
+			d.trace.record(func(a *Attempt) {
+				a.ClientCertRequested, a.AcceptableCAs, a.ClientCertSent = true, cri.AcceptableCAs, clientCert != nil
+			})
 			// libpq sends its certificate whenever asked, whatever CA
 			// names the server lists.
 			if clientCert == nil {
@@ -239,7 +252,12 @@ func (d *dialer) handshake(ctx context.Context, conn net.Conn) (*tls.Conn, *clie
 			return clientCert, nil
 		},
 		VerifyConnection: func(cs tls.ConnectionState) error {
-			return verifyServer(cs.PeerCertificates, roots, cfg.sslmode, d.host.host)
+			v := verifyServer(cs.PeerCertificates, roots, cfg.sslmode, d.host.host)
+			if v == nil {
+				return nil
+			}
+			d.trace.record(func(a *Attempt) { a.Verification = v })
+			return v.Err
 		},
 	}
 	if cfg.sslsni && !isLiteralAddress(d.host.host) {
@@ -282,6 +300,10 @@ func (d *dialer) handshake(ctx context.Context, conn net.Conn) (*tls.Conn, *clie
 		// not steer later connections.
 		d.c.groups.learn(addr, negotiatedGroup(tc.ConnectionState()))
 	}
+	d.trace.record(func(a *Attempt) {
+		cs := tc.ConnectionState()
+		a.TLS = &cs
+	})
 	if cfg.sslnegotiation == "direct" && tc.ConnectionState().NegotiatedProtocol != "postgresql" {
 		return nil, nil, &attemptError{phase: phaseHandshake, err: ErrALPNNotSelected}
 	}
@@ -290,21 +312,22 @@ func (d *dialer) handshake(ctx context.Context, conn net.Conn) (*tls.Conn, *clie
 
 // verifyServer applies libpq's checks to the server's certificates: the chain
 // whenever a root file was loaded (in every sslmode), the host name under
-// verify-full.
-func verifyServer(peer []*x509.Certificate, roots *trustStore, sslmode, host string) error {
+// verify-full. It returns nil when no root file was loaded, and otherwise the
+// decision, whose Err is nil when the server is trusted.
+func verifyServer(peer []*x509.Certificate, roots *trustStore, sslmode, host string) *Verification {
 	if roots == nil {
 		return nil
 	}
+	v := &Verification{SSLMode: sslmode}
 	if len(peer) == 0 {
-		return errors.New("pqssl: server did not send a certificate")
+		v.Err = errors.New("pqssl: server did not send a certificate")
+		return v
 	}
-	if _, err := roots.verifyChain(peer, time.Now()); err != nil {
-		return err
+	v.Chain, v.Err = roots.verifyChain(peer, time.Now())
+	if v.Err == nil && sslmode == "verify-full" {
+		v.HostMatch, v.Err = hostnameMatch(peer[0], host)
 	}
-	if sslmode == "verify-full" {
-		return verifyHostname(peer[0], host)
-	}
-	return nil
+	return v
 }
 
 // isLiteralAddress is libpq's test for a host that gets no SNI: only digits

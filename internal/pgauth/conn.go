@@ -89,6 +89,10 @@ type Params struct {
 	// RequireAuth is the require_auth parameter, parsed.
 	RequireAuth Requirement
 
+	// OnOK, when set, is told how the session authenticated once the
+	// server has reported AuthenticationOk and every check passed.
+	OnOK func(Outcome)
+
 	// BeforeOK, when set, is called when the server reports
 	// AuthenticationOk, before lib/pq sees it; an error it returns ends
 	// authentication. The root package checks sslcertmode=require with
@@ -342,12 +346,15 @@ func (c *authConn) authRequest(hdr, body []byte) error {
 			// middle that cannot complete SCRAM-SHA-256-PLUS.
 			return &ChannelBindingError{Kind: ChannelBindingNotUsed, Reason: "channel binding required, but server authenticated client without channel binding"}
 		}
+		o := Outcome{Mechanism: c.method, Bound: bound}
+		if c.scram != nil {
+			o.GS2Flag = c.scram.gs2Header[0]
+		}
 		if f := Trace.Load(); f != nil {
-			o := Outcome{Mechanism: c.method, Bound: bound}
-			if c.scram != nil {
-				o.GS2Flag = c.scram.gs2Header[0]
-			}
 			(*f)(o)
+		}
+		if c.p.OnOK != nil {
+			c.p.OnOK(o)
 		}
 		c.out = append(append(c.out, hdr...), body...)
 		c.state = stateDone
