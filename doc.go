@@ -26,5 +26,7 @@
 // seclevel.go, crl.go and revocation.go) and its name with libpq's
 // (hostname.go), then answers the server's password requests
 // (internal/pgauth, through auth.go) before lib/pq takes the connection
-// over. The errors callers can inspect are in errors.go.
+// over. The errors callers can inspect are in errors.go. WithTrace (trace.go)
+// reports what each attempt saw and decided; the doctor command
+// (cmd/pqssl) is written on it.
 package pqssl

@@ -323,9 +323,17 @@ func verifyServer(peer []*x509.Certificate, roots *trustStore, sslmode, host str
 		v.Err = errors.New("pqssl: server did not send a certificate")
 		return v
 	}
-	v.Chain, v.Err = roots.verifyChain(peer, time.Now())
-	if v.Err == nil && sslmode == "verify-full" {
-		v.HostMatch, v.Err = hostnameMatch(peer[0], host)
+	v.Chain, v.Checks, v.Err = roots.verifyChainChecks(peer, time.Now())
+	if sslmode == "verify-full" {
+		result := CheckNotRun
+		if v.Err == nil {
+			v.HostMatch, v.Err = hostnameMatch(peer[0], host)
+			result = CheckPassed
+			if v.Err != nil {
+				result = CheckFailed
+			}
+		}
+		v.Checks = append(v.Checks, VerifyCheck{CheckHostName, result})
 	}
 	return v
 }

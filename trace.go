@@ -70,6 +70,9 @@ type Verification struct {
 	// Chain is the chain pqssl built, leaf first, ending at the trusted
 	// certificate; as far as it got when the chain was rejected.
 	Chain []*x509.Certificate
+	// Checks are the checks in the order they ran, the host name last
+	// under verify-full.
+	Checks []VerifyCheck
 	// HostMatch says which certificate name matched the host under
 	// verify-full; nil otherwise.
 	HostMatch *HostMatch
@@ -77,6 +80,33 @@ type Verification struct {
 	// a *HostnameError. nil when it was.
 	Err error
 }
+
+// A VerifyCheck is one step of a verification and its result.
+type VerifyCheck struct {
+	Name   string // one of the Check* names
+	Result string // CheckPassed, CheckFailed, CheckNotRun or CheckNotConfigured
+}
+
+// The checks of a Verification, in the order OpenSSL (and so libpq) runs
+// them, each over every certificate of the chain.
+const (
+	CheckLeafKey               = "leaf key strength"
+	CheckChain                 = "chain to a trusted certificate"
+	CheckExtensions            = "purpose, key usage, basic constraints, path length, critical extensions"
+	CheckSecurityLevel         = "security level (key sizes, signature digests)"
+	CheckRevocation            = "revocation"
+	CheckSignaturesAndValidity = "signatures and validity periods"
+	CheckNameConstraints       = "name constraints"
+	CheckHostName              = "host name"
+)
+
+// Results of a VerifyCheck.
+const (
+	CheckPassed        = "passed"
+	CheckFailed        = "failed"
+	CheckNotRun        = "not run"        // an earlier check failed
+	CheckNotConfigured = "not configured" // revocation without sslcrl or sslcrldir
+)
 
 // A HostMatch is the certificate name that matched the host name under
 // verify-full.

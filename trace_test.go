@@ -60,6 +60,8 @@ func TestTrace(t *testing.T) {
 		t.Errorf("verification %+v", v)
 	case v.HostMatch == nil || *v.HostMatch != (HostMatch{Host: "localhost", Name: "localhost", Kind: "commonName"}):
 		t.Errorf("host match %+v", v.HostMatch)
+	case len(v.Checks) != 8 || v.Checks[4] != (VerifyCheck{CheckRevocation, CheckNotConfigured}) || v.Checks[7] != (VerifyCheck{CheckHostName, CheckPassed}):
+		t.Errorf("checks %+v", v.Checks)
 	}
 
 	got = nil

@@ -86,8 +86,18 @@ func certTimeReason(c *x509.Certificate, now time.Time) VerifyReason {
 // verified chain from the leaf to the trust anchor. Failures are
 // *CertificateVerifyError values.
 func (s *trustStore) verifyChain(peer []*x509.Certificate, now time.Time) ([]*x509.Certificate, error) {
+	chain, _, err := s.verifyChainChecks(peer, now)
+	if err != nil {
+		return nil, err
+	}
+	return chain, nil
+}
+
+// verifyChainChecks is verifyChain, also returning the checks in the order
+// they ran, and on failure the chain as far as it was built.
+func (s *trustStore) verifyChainChecks(peer []*x509.Certificate, now time.Time) ([]*x509.Certificate, []VerifyCheck, error) {
 	if len(peer) == 0 || peer[0] == nil {
-		return nil, &CertificateVerifyError{Reason: Unspecified, Err: errors.New("server sent no certificate")}
+		return nil, nil, &CertificateVerifyError{Reason: Unspecified, Err: errors.New("server sent no certificate")}
 	}
 	v := &verifier{store: s, now: now}
 	for _, c := range peer {
@@ -98,28 +108,45 @@ func (s *trustStore) verifyChain(peer []*x509.Certificate, now time.Time) ([]*x5
 	v.chain = []*certInfo{v.untrusted[0]}
 	v.numUntrusted = 1
 
-	// A weak leaf key ends verification before anything else.
-	if !keyLevelOK(peer[0]) {
-		return nil, v.fail(EEKeyTooSmall, 0, nil)
+	steps := []struct {
+		name  string
+		check func() error
+	}{
+		// A weak leaf key ends verification before anything else.
+		{CheckLeafKey, func() error {
+			if !keyLevelOK(peer[0]) {
+				return v.fail(EEKeyTooSmall, 0, nil)
+			}
+			return nil
+		}},
+		{CheckChain, v.buildChain},
+		{CheckExtensions, v.checkExtensions},
+		{CheckSecurityLevel, v.checkAuthLevel},
+		{CheckRevocation, v.checkRevocation},
+		{CheckSignaturesAndValidity, v.checkSignaturesAndTimes},
+		{CheckNameConstraints, v.checkNameConstraints},
 	}
-	steps := []func() error{
-		v.buildChain,
-		v.checkExtensions,
-		v.checkAuthLevel,
-		v.checkRevocation,
-		v.checkSignaturesAndTimes,
-		v.checkNameConstraints,
-	}
+	checks := make([]VerifyCheck, 0, len(steps))
+	var err error
 	for _, step := range steps {
-		if err := step(); err != nil {
-			return nil, err
+		switch {
+		case err != nil:
+			checks = append(checks, VerifyCheck{step.name, CheckNotRun})
+		case step.name == CheckRevocation && !s.crlCheck:
+			checks = append(checks, VerifyCheck{step.name, CheckNotConfigured})
+		default:
+			if err = step.check(); err != nil {
+				checks = append(checks, VerifyCheck{step.name, CheckFailed})
+			} else {
+				checks = append(checks, VerifyCheck{step.name, CheckPassed})
+			}
 		}
 	}
 	out := make([]*x509.Certificate, len(v.chain))
 	for i, ci := range v.chain {
 		out[i] = ci.cert
 	}
-	return out, nil
+	return out, checks, err
 }
 
 // verifier is the state of one verification, like OpenSSL's X509_STORE_CTX.

@@ -160,8 +160,16 @@ func TestDoctor(t *testing.T) {
 			dsn: base + "sslmode=verify-full sslrootcert={dir}/root.crt sslcrl={dir}/revoked.crl", want: "certificate verify failed: certificate revoked",
 			hint: "is revoked by the CRL of",
 			check: func(t *testing.T, r *Report) {
-				if f := last(t, r).Verification.Failure; f == nil || !strings.Contains(f.CRLIssuer, "doctor intermediate CA") {
+				v := last(t, r).Verification
+				if f := v.Failure; f == nil || !strings.Contains(f.CRLIssuer, "doctor intermediate CA") {
 					t.Errorf("failure %+v", f)
+				}
+				want := []string{"passed", "passed", "passed", "passed", "failed", "not run", "not run", "not run"}
+				for i, c := range v.Checks {
+					if i >= len(want) || c.Result != want[i] {
+						t.Errorf("checks %+v, want results %v", v.Checks, want)
+						break
+					}
 				}
 				if c := file(r, "sslcrl"); c == nil || len(c.CRLs) != 2 || c.CRLs[1].Entries != 1 {
 					t.Errorf("CRL file %+v", c)
@@ -283,28 +291,42 @@ func TestDoctor(t *testing.T) {
 	}
 }
 
-// TestDoctorStalledServer has the doctor meet a server that answers the
-// SSLRequest and then never answers the ClientHello: the report comes
-// within the timeout, with the failure.
-func TestDoctorStalledServer(t *testing.T) {
+// TestDoctorHostileServer has the doctor meet servers that misbehave after
+// the SSLRequest: one that never answers the ClientHello, one that answers
+// with a byte the protocol does not have, one that answers with an
+// ErrorResponse. Each report comes within the timeout, with the failure.
+func TestDoctorHostileServer(t *testing.T) {
 	t.Setenv("HOME", t.TempDir())
-	srv := fakepg.Start(t, func(c *fakepg.Conn) {
-		if _, _, err := fakepg.ReadStartupPacket(c); err != nil {
-			return
-		}
-		c.Write([]byte{'S'})
-		io.Copy(io.Discard, c)
-	})
-	defer srv.Close()
-	start := time.Now()
-	var out, errOut bytes.Buffer
-	code := run([]string{"doctor", "-json", "-timeout", "2s", fmt.Sprintf("host=127.0.0.1 port=%d user=u sslmode=require", srv.Port())}, &out, &errOut)
-	var r Report
-	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
-		t.Fatal(err)
-	}
-	if code != 1 || r.Verdict != VerdictFail || len(r.Attempts) != 1 || r.Attempts[0].SSLResponse != "S" || time.Since(start) > 10*time.Second {
-		t.Errorf("status %d after %v:\n%s", code, time.Since(start), out.String())
+	for _, tc := range []struct {
+		name, response string
+		answer         []byte
+		want           string
+	}{
+		{"stalled handshake", "S", []byte{'S'}, "timeout"},
+		{"garbage answer", "0x58", []byte("XYZ"), "received invalid response to SSL negotiation: X"},
+		{"error answer", "E", []byte("E\x00\x00\x00\x08xyz"), "server sent an error response during SSL exchange"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := fakepg.Start(t, func(c *fakepg.Conn) {
+				if _, _, err := fakepg.ReadStartupPacket(c); err != nil {
+					return
+				}
+				c.Write(tc.answer)
+				io.Copy(io.Discard, c)
+			})
+			defer srv.Close()
+			start := time.Now()
+			var out, errOut bytes.Buffer
+			code := run([]string{"doctor", "-json", "-timeout", "2s", fmt.Sprintf("host=127.0.0.1 port=%d user=u sslmode=require", srv.Port())}, &out, &errOut)
+			var r Report
+			if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+				t.Fatal(err)
+			}
+			if code != 1 || r.Verdict != VerdictFail || len(r.Attempts) != 1 || r.Attempts[0].SSLResponse != tc.response ||
+				!strings.Contains(r.Error, tc.want) || time.Since(start) > 10*time.Second {
+				t.Errorf("status %d after %v:\n%s", code, time.Since(start), out.String())
+			}
+		})
 	}
 }
 

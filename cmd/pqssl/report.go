@@ -165,10 +165,20 @@ type Verification struct {
 	// Chain is the chain pqssl built, leaf first, ending at the trusted
 	// certificate (as far as it got when rejected).
 	Chain []Certificate `json:"chain"`
+	// Checks are the checks in the order they ran, each "passed",
+	// "failed", "not run" (after a failure) or "not configured"
+	// (revocation without sslcrl or sslcrldir).
+	Checks []Check `json:"checks"`
 	// HostMatch is the name that matched the host under verify-full.
 	HostMatch *HostMatch `json:"host_match,omitempty"`
 	// Failure says why the server was not trusted.
 	Failure *VerifyFailure `json:"failure,omitempty"`
+}
+
+// Check is one verification step.
+type Check struct {
+	Name   string `json:"name"`
+	Result string `json:"result"`
 }
 
 // HostMatch is the certificate name that matched the host.
@@ -300,7 +310,10 @@ func describeAttempt(a *pqssl.Attempt) Attempt {
 		out.TLS = t
 	}
 	if v := a.Verification; v != nil {
-		vr := &Verification{SSLMode: v.SSLMode, Trusted: v.Err == nil, Chain: []Certificate{}}
+		vr := &Verification{SSLMode: v.SSLMode, Trusted: v.Err == nil, Chain: []Certificate{}, Checks: []Check{}}
+		for _, c := range v.Checks {
+			vr.Checks = append(vr.Checks, Check{Name: c.Name, Result: c.Result})
+		}
 		for _, c := range v.Chain {
 			vr.Chain = append(vr.Chain, describeCert(c))
 		}

@@ -107,6 +107,9 @@ func writeText(w io.Writer, r *Report) {
 				p(2, "depth %d:", d)
 				writeCert(p, 3, c)
 			}
+			for _, c := range v.Checks {
+				p(2, "%-14s %s", c.Result, c.Name)
+			}
 			if len(v.Chain) > 0 && v.Trusted {
 				p(2, "anchor: %s (from sslrootcert)", v.Chain[len(v.Chain)-1].Subject)
 			}
