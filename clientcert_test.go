@@ -321,3 +321,43 @@ func TestClientCertInline(t *testing.T) {
 
 // The source is what a tls.Config wants.
 var _ = func(s *clientCertSource) (*tls.Certificate, error) { return s.certificate(context.Background()) }
+
+// TestClientCertWaitersDeadlines holds a key load in the password function
+// while callers with different deadlines wait for it: each returns at its
+// own deadline with the context's error, the load goes on, and the first
+// caller after it completes gets the key without a second decryption.
+func TestClientCertWaitersDeadlines(t *testing.T) {
+	pw := fixturePassword(t, "std")
+	f := newCertFiles(t)
+	release := make(chan struct{})
+	var asked atomic.Int32
+	src := newClientCertSource(f.cert, f.key, false, "", func(ctx context.Context, keyFile string) (string, error) {
+		asked.Add(1)
+		<-release
+		return pw, nil
+	})
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), time.Duration(i+1)*50*time.Millisecond)
+			defer cancel()
+			_, errs[i] = src.certificate(ctx)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("caller %d: %v, want its own deadline", i, err)
+		}
+	}
+	close(release)
+	if c, err := src.certificate(context.Background()); err != nil || c == nil {
+		t.Fatalf("after the load: %v", err)
+	}
+	if n, a := src.keyLoads.Load(), asked.Load(); n != 1 || a != 1 {
+		t.Errorf("%d key loads, %d password requests; want 1 and 1", n, a)
+	}
+}
