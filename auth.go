@@ -21,10 +21,10 @@ func (d *dialer) wrapAuth(conn net.Conn, certs *clientCertExchange) net.Conn {
 	if d.host.port != 0 {
 		port = strconv.Itoa(int(d.host.port))
 	}
-	return pgauth.Wrap(conn, pgauth.Params{
+	p := pgauth.Params{
 		ChannelBinding:   cfg.channelBinding,
 		RequireAuth:      cfg.requireAuth,
-		MinProtocolMinor: map[string]int{"3.2": 2, "latest": 2}[cfg.minProtocolVersion],
+		MinProtocolMinor: cfg.minProtocolMinor,
 		User:             cfg.user,
 		Password:         cfg.password,
 		Passfile:         cfg.passfile,
@@ -33,8 +33,11 @@ func (d *dialer) wrapAuth(conn net.Conn, certs *clientCertExchange) net.Conn {
 		HostAddr:         d.host.hostaddr,
 		Port:             port,
 		BeforeOK:         func() error { return certs.check(cfg.sslcertmode) },
-		OnOK: func(o pgauth.Outcome) {
+	}
+	if d.trace != nil {
+		p.OnOK = func(o pgauth.Outcome) {
 			d.trace.record(func(a *Attempt) { a.Authentication, a.ChannelBinding = o.Mechanism, o.Bound })
-		},
-	})
+		}
+	}
+	return pgauth.Wrap(conn, p)
 }

@@ -75,6 +75,7 @@ type config struct {
 	// protocol version: "3.0" (default), "3.2" or "latest".
 	minProtocolVersion string
 	maxProtocolVersion string
+	minProtocolMinor   int // the minor version minProtocolVersion stands for
 
 	// TCP settings for the dialer. keepalives defaults to true; a zero
 	// duration or count leaves the operating system's default in place.

@@ -382,7 +382,7 @@ func TestParseConfig(t *testing.T) {
 			c.targetSessionAttrs = "prefer-standby"
 		}},
 		{name: "protocol min raises default max", dsn: "min_protocol_version=3.2", want: func(c *config) {
-			c.minProtocolVersion, c.maxProtocolVersion = "3.2", "latest"
+			c.minProtocolVersion, c.maxProtocolVersion, c.minProtocolMinor = "3.2", "latest", 2
 		}},
 		{name: "lib/pq extensions", dsn: "binary_parameters=yes disable_prepared_binary_result=on krbsrvname=k krbspn=k/h",
 			want: func(c *config) {

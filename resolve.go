@@ -380,6 +380,9 @@ func (r *resolver) resolveProtocol(c *config) error {
 	if c.maxProtocolVersion, err = oneOf(pmaxS, "3.0", "3.0", "3.2", "latest"); err != nil {
 		return err
 	}
+	if c.minProtocolVersion != "3.0" {
+		c.minProtocolMinor = 2 // 3.2, which "latest" is today
+	}
 	if protocolRank[c.minProtocolVersion] > protocolRank[c.maxProtocolVersion] {
 		if pmaxS.ok {
 			return pminS.errorf(`"min_protocol_version" is greater than "max_protocol_version"`)

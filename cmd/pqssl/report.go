@@ -358,7 +358,8 @@ func describeFailure(err error) *VerifyFailure {
 
 func describeCert(c *x509.Certificate) Certificate {
 	out := Certificate{Subject: c.Subject.String(), Issuer: c.Issuer.String(),
-		SelfSigned: string(c.RawSubject) == string(c.RawIssuer) && c.CheckSignatureFrom(c) == nil,
+		// CheckSignatureFrom would also demand that c be a CA.
+		SelfSigned: string(c.RawSubject) == string(c.RawIssuer) && c.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature) == nil,
 		CA:         c.BasicConstraintsValid && c.IsCA, Serial: fmt.Sprintf("%#x", c.SerialNumber),
 		NotBefore: c.NotBefore.UTC(), NotAfter: c.NotAfter.UTC(), DNSNames: c.DNSNames,
 		KeyAlgorithm: keyAlgorithm(c), SignatureAlgorithm: c.SignatureAlgorithm.String()}
