@@ -229,20 +229,31 @@ func (c *Connector) attempt(ctx context.Context, h hostSpec, enc encryption) (dr
 	if err != nil {
 		return nil, err
 	}
-	d := &dialer{c: c, host: h, enc: enc}
-	if c.trace == nil {
-		pc.Dialer(pqDialer(d.DialContext))
-		return pc.Connect(ctx)
+	d := &dialer{c: c, host: h, enc: enc, session: &sessionSocket{}}
+	if c.trace != nil {
+		d.trace = &attemptTrace{a: Attempt{Host: HostConfig{Host: h.host, Hostaddr: h.hostaddr, Port: h.port},
+			Encryption: encryptionNames[enc]}}
 	}
-	d.trace = &attemptTrace{a: Attempt{Host: HostConfig{Host: h.host, Hostaddr: h.hostaddr, Port: h.port},
-		Encryption: encryptionNames[enc]}}
 	pc.Dialer(pqDialer(d.DialContext))
+	// lib/pq bounds startup and authentication by connect_timeout only;
+	// the caller's context must bound them too.
+	stop := context.AfterFunc(ctx, d.session.expire)
 	cn, err := pc.Connect(ctx)
-	d.trace.mu.Lock()
-	a := d.trace.a
-	d.trace.mu.Unlock()
-	a.Err = err
-	c.trace(&a)
+	if !stop() {
+		if err == nil {
+			// The context ended as the session started: its socket is
+			// now unusable.
+			cn.Close()
+		}
+		cn, err = nil, ctxErr(ctx, ctx.Err())
+	}
+	if d.trace != nil {
+		d.trace.mu.Lock()
+		a := d.trace.a
+		d.trace.mu.Unlock()
+		a.Err = err
+		c.trace(&a)
+	}
 	return cn, err
 }
 

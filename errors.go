@@ -143,6 +143,13 @@ var (
 	ErrALPNNotSelected = errors.New(`pqssl: server did not select ALPN protocol "postgresql" with sslnegotiation=direct`)
 )
 
+// ErrCancelUnanswered is returned by a query whose context ended, when the
+// server then did not answer the cancellation within a second. libpq would
+// go on waiting; pqssl closes the connection instead, so that a stalled
+// server or network cannot hold the caller past its deadline. The query may
+// still run on the server until the CancelRequest reaches it.
+var ErrCancelUnanswered = errors.New("pqssl: query cancelled by its context; the server did not answer the cancellation in time, connection closed")
+
 // An InvalidSSLResponseError reports a byte other than 'S', 'N' or 'E' in
 // answer to the SSLRequest.
 type InvalidSSLResponseError struct {

@@ -69,7 +69,8 @@ func (d *listenerDialer) DialContext(ctx context.Context, network, address strin
 	case "prefer":
 		enc = encTLSOrPlain
 	}
-	nd := &dialer{c: d.c, host: h, enc: enc}
+	// Each dial is a session of its own: lib/pq's Listener never cancels.
+	nd := &dialer{c: d.c, host: h, enc: enc, session: &sessionSocket{}}
 	return nd.DialContext(ctx, network, address)
 }
 

@@ -58,6 +58,9 @@ type dialer struct {
 	host  hostSpec
 	enc   encryption
 	trace *attemptTrace // nil unless WithTrace, and after the first dial
+	// session is the attempt's session socket, which the attempt's context
+	// bounds until lib/pq's Connect returns.
+	session *sessionSocket
 }
 
 // pqDialer gives a DialContext the other methods of lib/pq's Dialer.
@@ -81,7 +84,8 @@ func (f pqDialer) DialContext(ctx context.Context, network, address string) (net
 // The context (which lib/pq bounds by connect_timeout) limits the SSLRequest
 // exchange and the handshake as well as the connect.
 func (d *dialer) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
-	if d.trace != nil && !d.trace.firstDial() {
+	session := d.session.dial()
+	if d.trace != nil && !session {
 		cp := *d
 		cp.trace = nil
 		d = &cp
@@ -89,13 +93,23 @@ func (d *dialer) DialContext(ctx context.Context, network, address string) (net.
 	d.trace.record(func(a *Attempt) {
 		a.Address, a.Direct = address, d.enc != encPlain && d.c.cfg.sslnegotiation == "direct"
 	})
-	conn, err := d.dialTCP(ctx, network, address)
+	dial := func() (net.Conn, error) {
+		conn, err := d.dialTCP(ctx, network, address)
+		if err != nil || !session {
+			return conn, err
+		}
+		return d.session.wrap(conn), nil
+	}
+	conn, err := dial()
 	if err != nil {
 		return nil, err
 	}
 	// pqssl answers the server's password requests itself (authConn), so
 	// that channel_binding and the password file work as in libpq.
 	if d.enc == encPlain || network == "unix" {
+		if session {
+			d.session.set(conn)
+		}
 		return d.wrapAuth(conn, nil), nil
 	}
 	tc, certs, err := d.negotiate(ctx, conn)
@@ -104,7 +118,7 @@ func (d *dialer) DialContext(ctx context.Context, network, address string) (net.
 		// A handshake offering a learned group failed: redo it once on a
 		// new connection with crypto/tls's default groups.
 		conn.Close()
-		if conn, err = d.dialTCP(ctx, network, address); err != nil {
+		if conn, err = dial(); err != nil {
 			return nil, err
 		}
 		tc, certs, err = d.negotiate(ctx, conn)
@@ -115,6 +129,9 @@ func (d *dialer) DialContext(ctx context.Context, network, address string) (net.
 	if err != nil {
 		conn.Close()
 		return nil, err
+	}
+	if session {
+		d.session.set(conn)
 	}
 	return d.wrapAuth(tc, certs), nil
 }

@@ -126,9 +126,8 @@ type HostMatch struct {
 // serves lib/pq's CancelRequest connections, which must not overwrite it:
 // only the first dial is recorded.
 type attemptTrace struct {
-	mu     sync.Mutex
-	a      Attempt
-	dialed bool
+	mu sync.Mutex
+	a  Attempt
 }
 
 // record runs f on the Attempt unless t is nil.
@@ -139,18 +138,6 @@ func (t *attemptTrace) record(f func(a *Attempt)) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	f(&t.a)
-}
-
-// firstDial reports whether this is the attempt's first dial, marking it.
-func (t *attemptTrace) firstDial() bool {
-	if t == nil {
-		return false
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	first := !t.dialed
-	t.dialed = true
-	return first
 }
 
 // encryptionNames are the Attempt.Encryption values.

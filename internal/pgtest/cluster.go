@@ -390,6 +390,27 @@ func (c *Cluster) Stop() error {
 	return err
 }
 
+// Restart restarts the server with "pg_ctl restart" and the given shutdown
+// mode ("smart", "fast" or "immediate"), keeping its data and configuration,
+// and returns once it accepts connections again. Every session ends; the
+// harness's own pooled connections are dropped so that its next statement
+// does not meet a dead one.
+func (c *Cluster) Restart(mode string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopped {
+		return errors.New("pgtest: the cluster has been stopped")
+	}
+	out, err := c.runServerTool(c.Bin.PgCtl, "restart", "-D", c.DataDir, "-l", c.LogFile, "-m", mode, "-w", "-t", "60", "-s")
+	c.db.SetMaxIdleConns(0) // closes the idle connections
+	c.db.SetMaxIdleConns(2) // database/sql's default
+	if err != nil {
+		logText, _ := os.ReadFile(c.LogFile)
+		return fmt.Errorf("pgtest: pg_ctl restart: %w\n%s\nserver log:\n%s", err, bytes.TrimSpace(out), tail(logText, 30))
+	}
+	return nil
+}
+
 func (c *Cluster) isStopped() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
