@@ -239,6 +239,9 @@ func (c *Connector) attempt(ctx context.Context, h hostSpec, enc encryption) (dr
 	// the caller's context must bound them too.
 	stop := context.AfterFunc(ctx, d.session.expire)
 	cn, err := pc.Connect(ctx)
+	if err != nil {
+		err = d.session.startupErr(ctx, err)
+	}
 	if !stop() {
 		if err == nil {
 			// The context ended as the session started: its socket is

@@ -108,7 +108,7 @@ func (d *dialer) DialContext(ctx context.Context, network, address string) (net.
 	// that channel_binding and the password file work as in libpq.
 	if d.enc == encPlain || network == "unix" {
 		if session {
-			d.session.set(conn)
+			d.session.set(conn, false)
 		}
 		return d.wrapAuth(conn, nil), nil
 	}
@@ -131,7 +131,7 @@ func (d *dialer) DialContext(ctx context.Context, network, address string) (net.
 		return nil, err
 	}
 	if session {
-		d.session.set(conn)
+		d.session.set(conn, true)
 	}
 	return d.wrapAuth(tc, certs), nil
 }

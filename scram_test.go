@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -126,6 +127,13 @@ type scramServer struct {
 	serverError  string // server-final is "e=..."
 	badSignature bool   // server-final carries a wrong ServerSignature
 	skipFinal    bool   // AuthenticationOk straight after the client's proof
+
+	// Hostile variants of server-first and of the exchange.
+	salt64     string // s= as sent, if not ""
+	iterations string // i= as sent, if not ""
+	errorAt    int    // ErrorResponse in place of server-first (1) or server-final (2)
+	closeAt    int    // close the stream in place of server-first (1) or server-final (2)
+	stallAt    int    // send nothing more in place of server-first (1) or server-final (2)
 }
 
 // scramSeen is what the fake server saw of the client's exchange.
@@ -135,6 +143,7 @@ type scramSeen struct {
 	cbindOK     bool
 	proofOK     bool
 	clientFirst string
+	sentFinal   bool // the client sent its proof
 }
 
 // serve runs the exchange on rw after the StartupMessage; leaf is the
@@ -165,11 +174,27 @@ func (s scramServer) serve(rw io.ReadWriter, leaf []byte, seen *scramSeen) error
 	if s.badNonce {
 		nonce = "X" + nonce
 	}
-	serverFirst := fmt.Sprintf("r=%s,s=%s,i=%d", nonce, base64.StdEncoding.EncodeToString(salt), iterations)
+	salt64, iters := base64.StdEncoding.EncodeToString(salt), fmt.Sprint(iterations)
+	if s.salt64 != "" {
+		salt64 = s.salt64
+	}
+	if s.iterations != "" {
+		iters = s.iterations
+	}
+	if s.interrupt(rw, 1) {
+		io.ReadAll(rw)
+		return nil
+	}
+	serverFirst := fmt.Sprintf("r=%s,s=%s,i=%s", nonce, salt64, iters)
 	fakepg.Message(rw, 'R', authRequest(authSASLContinue, []byte(serverFirst)))
 	typ, body, err = readFrontendMessage(rw)
 	if err != nil || typ != 'p' {
 		return fmt.Errorf("SASLResponse: %c %v", typ, err)
+	}
+	seen.sentFinal = true
+	if s.interrupt(rw, 2) {
+		io.ReadAll(rw)
+		return nil
 	}
 	final := string(body)
 	k := strings.LastIndex(final, ",p=")
@@ -219,6 +244,25 @@ func (s scramServer) serve(rw io.ReadWriter, leaf []byte, seen *scramSeen) error
 	}
 	fakepg.Message(rw, 'R', authRequest(authSASLFinal, []byte(serverFinal)))
 	return fakepg.ServeSession(rw, "ok")
+}
+
+// interrupt sends what the server sends instead of its SCRAM message number
+// step, if anything, and reports whether it did. The caller then reads
+// until the client leaves.
+func (s scramServer) interrupt(rw io.ReadWriter, step int) bool {
+	switch step {
+	case s.errorAt:
+		fakepg.Message(rw, 'E', fakepg.ErrorResponse("FATAL", "28000", "authentication interrupted by the server"))
+		return true
+	case s.closeAt:
+		if c, ok := rw.(interface{ CloseWrite() error }); ok {
+			c.CloseWrite()
+		}
+		return true
+	case s.stallAt:
+		return true
+	}
+	return false
 }
 
 // fakeAuthServer starts a fake server that accepts TLS (answering 'S') and
@@ -955,5 +999,200 @@ func TestCancelThroughAuthConn(t *testing.T) {
 			t.Fatal("the query is still running: the cancel request did not reach the server")
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestHostileSCRAMServer runs SCRAM exchanges that a hostile or broken
+// server corrupts, through pqssl and through libpq, which must both refuse
+// them for the same reason, neither sending its proof where the other does
+// not, and both within the connection's deadline.
+func TestHostileSCRAMServer(t *testing.T) {
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("PGPASSFILE", filepath.Join(t.TempDir(), "none"))
+	const password = "correct horse"
+	const connectTimeout = 2 * time.Second
+	withPsql := haveCBPsql(t)
+	tests := []struct {
+		name   string
+		server scramServer
+		// request, if set, replaces the SCRAM exchange with one
+		// authentication request, which the client may answer.
+		request []byte
+		// want is a substring of pqssl's error and libpq's; noLibpq skips
+		// libpq, for an exchange it would spend minutes on.
+		want           string
+		wantType       any // *AuthError, *pq.Error or error (os.ErrDeadlineExceeded)
+		wantSentFinal  bool
+		libpqSentFinal bool // libpq answers where pqssl does not
+		noLibpq        bool
+	}{
+		{
+			name:    "MD5 salt of 3 bytes",
+			request: authRequest(authMD5, []byte("slt")),
+			want:    "fe_sendauth: error sending password authentication", wantType: &AuthError{},
+		},
+		{
+			// libpq answers with the MD5 hash before it fails; pqssl
+			// fails without answering.
+			name:    "MD5 salt of 5 bytes",
+			request: authRequest(authMD5, []byte("salts")),
+			want:    "expected authentication request from server, but received s", wantType: &AuthError{},
+			libpqSentFinal: true,
+		},
+		{
+			name:    "SASL without mechanisms",
+			request: authRequest(authSASL, []byte{0}),
+			want:    "none of the server's SASL authentication mechanisms are supported", wantType: &AuthError{},
+		},
+		{
+			name:    "SASL with an unterminated mechanism list",
+			request: authRequest(authSASL, []byte(mechSCRAM)),
+			want:    "invalid list of authentication mechanisms", wantType: &AuthError{},
+		},
+		{
+			name:   "iteration count 0",
+			server: scramServer{iterations: "0"},
+			want:   "malformed SCRAM message (invalid iteration count)", wantType: &AuthError{},
+		},
+		{
+			name:   "iteration count 2^31",
+			server: scramServer{iterations: "2147483648"},
+			want:   "malformed SCRAM message (invalid iteration count)", wantType: &AuthError{},
+		},
+		{
+			name:   "negative iteration count",
+			server: scramServer{iterations: "-4096"},
+			want:   "malformed SCRAM message (invalid iteration count)", wantType: &AuthError{},
+		},
+		{
+			name:   "iteration count with trailing garbage",
+			server: scramServer{iterations: "4096x"},
+			want:   "malformed SCRAM message (invalid iteration count)", wantType: &AuthError{},
+		},
+		{
+			// libpq computes all 2^31-1 iterations; pqssl stops at the
+			// connection's deadline.
+			name:   "iteration count 2^31-1",
+			server: scramServer{iterations: "2147483647"},
+			want:   "timeout expired while computing the SCRAM proof", wantType: os.ErrDeadlineExceeded,
+			noLibpq: true,
+		},
+		{
+			name:   "salt not base64",
+			server: scramServer{salt64: "not*base64"},
+			want:   "malformed SCRAM message (invalid salt)", wantType: &AuthError{},
+		},
+		{
+			name:   "ErrorResponse in place of server-first",
+			server: scramServer{errorAt: 1},
+			want:   "authentication interrupted by the server", wantType: &pq.Error{},
+		},
+		{
+			name:   "ErrorResponse in place of server-final",
+			server: scramServer{errorAt: 2},
+			want:   "authentication interrupted by the server", wantType: &pq.Error{},
+			wantSentFinal: true,
+		},
+		{
+			name:   "stream closed in place of server-first",
+			server: scramServer{closeAt: 1},
+			want:   "SSL connection has been closed unexpectedly", wantType: io.ErrUnexpectedEOF,
+		},
+		{
+			name:   "stream closed in place of server-final",
+			server: scramServer{closeAt: 2},
+			want:   "SSL connection has been closed unexpectedly", wantType: io.ErrUnexpectedEOF,
+			wantSentFinal: true,
+		},
+		{
+			name:   "stream stalls in place of server-first",
+			server: scramServer{stallAt: 1},
+			want:   "timeout expired", wantType: os.ErrDeadlineExceeded,
+		},
+		{
+			name:   "stream stalls in place of server-final",
+			server: scramServer{stallAt: 2},
+			want:   "timeout expired", wantType: os.ErrDeadlineExceeded,
+			wantSentFinal: true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			seen := make(chan scramSeen, 4)
+			srv := fakeAuthServer(t, true, func(rw io.ReadWriter, leaf []byte) error {
+				var s scramSeen
+				defer func() { seen <- s }()
+				if tt.request != nil {
+					fakepg.Message(rw, 'R', tt.request)
+					typ, _, err := readFrontendMessage(rw)
+					s.sentFinal = err == nil && typ == 'p'
+					io.ReadAll(rw)
+					return nil
+				}
+				srv := tt.server
+				srv.password, srv.mechs = password, []string{mechSCRAM}
+				return srv.serve(rw, leaf, &s)
+			})
+			defer srv.Close()
+			conninfo := fmt.Sprintf("host=127.0.0.1 port=%d user=alice password='%s' dbname=postgres sslmode=require connect_timeout=%d",
+				srv.Port(), password, int(connectTimeout/time.Second))
+			sessionSeen := func(who string) scramSeen {
+				t.Helper()
+				select {
+				case s := <-seen:
+					return s
+				case <-time.After(10 * time.Second):
+					t.Fatalf("%s: the fake server never finished its exchange", who)
+					return scramSeen{}
+				}
+			}
+
+			start := time.Now()
+			err := cbConnect(t, conninfo)
+			took := time.Since(start)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("pqssl: error %v, want one containing %q", err, tt.want)
+			}
+			if took > connectTimeout+time.Second {
+				t.Errorf("pqssl: failed after %v, past connect_timeout %v", took, connectTimeout)
+			}
+			if strings.Contains(err.Error(), password) {
+				t.Errorf("pqssl: the error shows the password: %v", err)
+			}
+			switch w := tt.wantType.(type) {
+			case *AuthError:
+				var e *AuthError
+				if !errors.As(err, &e) {
+					t.Errorf("pqssl: error %T is not an *AuthError", err)
+				}
+			case *pq.Error:
+				var e *pq.Error
+				if !errors.As(err, &e) || e.Code != "28000" {
+					t.Errorf("pqssl: error %T (%v) is not the server's *pq.Error 28000", err, err)
+				}
+			case error:
+				if !errors.Is(err, w) {
+					t.Errorf("pqssl: error %v is not %v", err, w)
+				}
+			}
+			if s := sessionSeen("pqssl"); s.sentFinal != tt.wantSentFinal {
+				t.Errorf("pqssl: sent its proof: %v, want %v", s.sentFinal, tt.wantSentFinal)
+			}
+
+			if !withPsql || tt.noLibpq {
+				return
+			}
+			ok, msg := cbPsql(t, conninfo, nil)
+			if ok {
+				t.Fatalf("libpq connected")
+			}
+			t.Logf("pqssl: %v\nlibpq: %s", err, msg)
+			if !strings.Contains(msg, tt.want) {
+				t.Errorf("libpq: %s\nwant a message containing %q", msg, tt.want)
+			}
+			if s := sessionSeen("libpq"); s.sentFinal != (tt.wantSentFinal || tt.libpqSentFinal) {
+				t.Errorf("libpq: sent its proof: %v, want %v", s.sentFinal, tt.wantSentFinal || tt.libpqSentFinal)
+			}
+		})
 	}
 }

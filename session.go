@@ -1,11 +1,15 @@
-// This file holds what bounds a session's socket by its caller's context
-// where lib/pq alone would block: startup and authentication, and a query
-// whose cancellation the server never answers.
+// This file holds what pqssl keeps of a session's socket: what bounds it by
+// its caller's context where lib/pq alone would block (startup and
+// authentication, and a query whose cancellation the server never answers),
+// and what turns lib/pq's bare startup errors into libpq's.
 
 package pqssl
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"os"
 	"sync"
@@ -27,6 +31,7 @@ type sessionSocket struct {
 	mu         sync.Mutex
 	dialed     bool     // the session's dial has started
 	conn       net.Conn // the session's socket, once the dial succeeded
+	tls        bool     // the session runs over TLS
 	expired    bool     // the attempt's context ended before Connect returned
 	cancelling bool     // lib/pq is cancelling a query of the session
 }
@@ -82,10 +87,10 @@ func (s *sessionSocket) explain(err error) error {
 }
 
 // set records the session's socket once the dialer hands it to lib/pq.
-func (s *sessionSocket) set(conn net.Conn) {
+func (s *sessionSocket) set(conn net.Conn, tls bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.conn = conn
+	s.conn, s.tls = conn, tls
 	if s.expired {
 		conn.SetDeadline(time.Unix(1, 0))
 	}
@@ -101,4 +106,19 @@ func (s *sessionSocket) expire() {
 	if s.conn != nil {
 		s.conn.SetDeadline(time.Unix(1, 0))
 	}
+}
+
+// startupErr gives the errors lib/pq reports bare while it starts the
+// session libpq's texts: a server that closes the connection before the
+// session is ready, and lib/pq's connect_timeout.
+func (s *sessionSocket) startupErr(ctx context.Context, err error) error {
+	if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return ctxErr(ctx, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tls {
+		return fmt.Errorf("pqssl: SSL connection has been closed unexpectedly: %w", io.ErrUnexpectedEOF)
+	}
+	return fmt.Errorf("pqssl: server closed the connection unexpectedly: %w", io.ErrUnexpectedEOF)
 }

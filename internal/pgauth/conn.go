@@ -413,6 +413,12 @@ func (c *authConn) sendPassword(code uint32, payload []byte) error {
 		if len(payload) < 4 {
 			return &AuthError{Kind: AuthLocalFailure, Reason: "fe_sendauth: error sending password authentication"}
 		}
+		if len(payload) > 4 {
+			// libpq reads the salt, answers, and then fails on the
+			// first byte after it, which it takes for the next message;
+			// pqssl fails the same way without answering.
+			return unexpectedMessage(payload[4])
+		}
 		inner := md5.Sum([]byte(pw + c.user))
 		outer := md5.Sum(append([]byte(hex.EncodeToString(inner[:])), payload[:4]...))
 		pw = "md5" + hex.EncodeToString(outer[:])
