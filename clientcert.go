@@ -107,7 +107,10 @@ func (s *clientCertSource) certificate(ctx context.Context) (*tls.Certificate, e
 		s.inflight = l
 		// The load runs on its own so that one caller giving up does not
 		// fail the others waiting for the same load; it keeps the
-		// context's values for the password function.
+		// context's values for the password function. It goes on even
+		// when every caller has left: its cost is bounded (MaxIterations,
+		// the scrypt memory limit), and its cached result is what lets a
+		// retry succeed when the derivation outlasts connect_timeout.
 		go s.load(context.WithoutCancel(ctx), l)
 	}
 	s.mu.Unlock()

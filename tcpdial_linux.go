@@ -1,3 +1,6 @@
+// This file holds tcp_user_timeout on Linux: the TCP_USER_TIMEOUT socket
+// option, set as libpq sets it.
+
 package pqssl
 
 import (

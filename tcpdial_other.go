@@ -1,3 +1,6 @@
+// This file holds tcp_user_timeout where the system has no
+// TCP_USER_TIMEOUT: the parameter is accepted and has no effect.
+
 //go:build !linux
 
 package pqssl

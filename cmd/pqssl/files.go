@@ -1,3 +1,7 @@
+// This file holds the description of the connection's files: the
+// certificates, revocation lists and key each holds, and the problem pqssl
+// finds with each.
+
 package main
 
 import (

@@ -1,3 +1,6 @@
+// This file holds the doctor's hints: suggestions given only where the
+// cause of a failure is certain, and notes that hold whatever the outcome.
+
 package main
 
 import (

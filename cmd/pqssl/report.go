@@ -1,3 +1,6 @@
+// This file holds the doctor's report, which is also its JSON document,
+// and the diagnosis that fills it from the configuration and the trace.
+
 package main
 
 import (

@@ -1,3 +1,6 @@
+// This file holds the report written as text for people, the doctor's
+// output without -json.
+
 package main
 
 import (

@@ -1,3 +1,7 @@
+// This file holds the comparison of each driver's verdicts with libpq's:
+// the reference verdict, the agreement rule, pqssl's documented exceptions
+// and the tallies.
+
 package conformance
 
 import "sort"

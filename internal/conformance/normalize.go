@@ -1,3 +1,6 @@
+// This file holds the normalization of error messages into the stable text
+// the report shows, and the classes of failure a message names.
+
 package conformance
 
 import (

@@ -1,3 +1,6 @@
+// This file holds the certificate builder of the matrix, which keeps the
+// first error, and OpenSSL's name hash for the files of an sslcrldir.
+
 package conformance
 
 import (

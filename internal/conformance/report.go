@@ -1,3 +1,6 @@
+// This file holds the Markdown report (CONFORMANCE.md): its cells, its
+// sections and tables, and the reading of a written report's case rows.
+
 package conformance
 
 import (

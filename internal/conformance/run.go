@@ -1,3 +1,7 @@
+// This file holds the runner: each case's server configuration, home
+// directory and environment, and the drivers it runs through (psql as the
+// referee, database/sql drivers for the others).
+
 package conformance
 
 import (

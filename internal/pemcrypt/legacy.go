@@ -1,3 +1,6 @@
+// This file holds legacy PEM encryption (Proc-Type and DEK-Info headers),
+// decrypted with OpenSSL's EVP_BytesToKey key derivation.
+
 package pemcrypt
 
 import (

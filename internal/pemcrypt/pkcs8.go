@@ -1,3 +1,6 @@
+// This file holds encrypted PKCS#8: the PBES2 (PBKDF2 or scrypt), PBES1 and
+// PKCS#12 schemes, their key derivations and OpenSSL's limits on them.
+
 package pemcrypt
 
 import (

@@ -1,3 +1,7 @@
+// This file holds the Cluster and its scenario Options: creating,
+// starting, stopping and restarting a server, and writing its configuration
+// and TLS files.
+
 package pgtest
 
 import (

@@ -1,3 +1,6 @@
+// This file holds the PostgreSQL installations the tests can use: the
+// default one, those PQSSL_TEST_PGBIN lists, and the versions CI requires.
+
 package pgtest
 
 import (

@@ -1,3 +1,6 @@
+// This file holds psql runs, libpq's own client as the referee, and the
+// session query whose row says what the server saw of a connection.
+
 package pgtest
 
 import (

@@ -1,3 +1,7 @@
+// This file holds the process's clusters: their root directory and its
+// watchdog, the template data directories, the shared clusters and
+// stopping them all.
+
 package pgtest
 
 import (

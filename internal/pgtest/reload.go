@@ -1,3 +1,7 @@
+// This file holds the reconfiguration of a running cluster: one reload,
+// proof that the server took the new scenario, and a rollback when it did
+// not.
+
 package pgtest
 
 import (

@@ -1,3 +1,6 @@
+// This file holds the harness's own SQL, run as the superuser over the
+// Unix socket: statements, queries, roles and databases.
+
 package pgtest
 
 import (

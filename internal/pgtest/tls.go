@@ -1,3 +1,6 @@
+// This file holds the harness's TLS: the default self-signed server
+// certificate, and the SSLRequest probe that reads what a server presents.
+
 package pgtest
 
 import (

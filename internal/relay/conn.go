@@ -1,3 +1,7 @@
+// This file holds one connection through the relay: the dial to the
+// target, the two pipes that forward its directions, with any delay, and
+// the carrying out of its fault.
+
 package relay
 
 import (

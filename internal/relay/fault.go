@@ -1,3 +1,6 @@
+// This file holds faults and their terms: the directions of traffic, the
+// actions, and the phases from which a fault counts bytes.
+
 package relay
 
 import "fmt"

@@ -1,3 +1,6 @@
+// This file holds flight counting: the TLS record framing that tells
+// alerts from other bytes, and the arrivals that start a new flight.
+
 package relay
 
 // Flights are counted from the order in which bytes arrive from the two

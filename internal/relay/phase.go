@@ -1,3 +1,6 @@
+// This file holds the phases of a connection, as a pipe's Observer sees
+// PostgreSQL's negotiation and the TLS handshake pass.
+
 package relay
 
 import (

@@ -1,3 +1,6 @@
+// This file holds the statistics the relay keeps of each connection, and
+// their totals.
+
 package relay
 
 import (

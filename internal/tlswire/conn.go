@@ -1,3 +1,6 @@
+// This file holds Conn, a net.Conn that shows both directions of one end
+// of a TLS connection to Observers.
+
 package tlswire
 
 import "net"

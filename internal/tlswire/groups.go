@@ -1,3 +1,6 @@
+// This file holds the names of key exchange groups, including the hybrid
+// ones that crypto/tls of Go 1.24 does not name.
+
 package tlswire
 
 import (

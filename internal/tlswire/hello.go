@@ -1,3 +1,7 @@
+// This file holds the hello messages: ClientHello, ServerHello and
+// HelloRetryRequest parsed, with their extensions, into what each side
+// offers and chooses.
+
 package tlswire
 
 import (

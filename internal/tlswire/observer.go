@@ -1,3 +1,7 @@
+// This file holds the Observer, which follows the bytes one side of a TLS
+// connection sends, record by record, up to the point where the handshake
+// becomes encrypted.
+
 package tlswire
 
 import (

@@ -1,3 +1,6 @@
+// This file holds the Observer of a PostgreSQL connection, which skips the
+// negotiation in the clear (SSLRequest, GSSENCRequest) before reading TLS.
+
 package tlswire
 
 import (
