@@ -217,6 +217,9 @@ func (e *churnEnv) record(pool string, start, end time.Time, ssl bool, err error
 	}
 	kind := classifyChurnError(err)
 	e.errs[kind]++
+	if strings.Count(err.Error(), "timeout expired") > 1 {
+		e.t.Errorf("an error on the %s pool says its cause twice: %v", pool, err)
+	}
 	if len(e.samples[kind]) < 3 && !slices.Contains(e.samples[kind], err.Error()) {
 		e.samples[kind] = append(e.samples[kind], err.Error())
 	}

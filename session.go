@@ -112,6 +112,11 @@ func (s *sessionSocket) expire() {
 // session libpq's texts: a server that closes the connection before the
 // session is ready, and lib/pq's connect_timeout.
 func (s *sessionSocket) startupErr(ctx context.Context, err error) error {
+	var ae *attemptError
+	if errors.As(err, &ae) {
+		// The dialer's own failure, already in libpq's words.
+		return err
+	}
 	if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
 		return ctxErr(ctx, err)
 	}
